@@ -1,0 +1,70 @@
+/**
+ * The generic SigV4 query-string presign core: builds the `X-Amz-*` parameters, the canonical
+ * request and the signature. It knows nothing of MQTT so the published S3 example can pin it too.
+ */
+import { createHmac } from 'node:crypto';
+import {
+  ALGORITHM,
+  canonicalQuery,
+  canonicalRequest,
+  credentialScope,
+  stringToSign,
+  toAmzDate,
+} from './canonical.js';
+import { SigningKeyCache } from './signing-key.js';
+
+/** Everything the presign core signs. Inputs are assumed valid: callers validate first. */
+export interface PresignRequest {
+  readonly method: string;
+  /** The already-encoded absolute path. */
+  readonly path: string;
+  /** The `host` header value (lower case, port included when not the default). */
+  readonly host: string;
+  readonly service: string;
+  readonly region: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly signingDate: Date;
+  /** Seconds; `undefined` leaves `X-Amz-Expires` out, as some callers of the original library did. */
+  readonly expiresIn: number | undefined;
+  /** Hex SHA-256 of the payload, or `UNSIGNED-PAYLOAD`. */
+  readonly payloadHash: string;
+}
+
+/** The result of presigning: the signed canonical query and its signature. */
+export interface PresignResult {
+  /** The canonical query string that was signed (without `X-Amz-Signature`). */
+  readonly query: string;
+  /** The canonical request text, exposed for diagnostics and tests. */
+  readonly canonicalRequest: string;
+  /** Lower-case hex HMAC-SHA256 signature. */
+  readonly signature: string;
+}
+
+/** Bounded so that a long-lived process signing for many sessions cannot grow without limit. */
+const signingKeys = new SigningKeyCache(1024);
+
+/** Presigns a request: canonical query, canonical request, string to sign, signature. */
+export function presign(request: PresignRequest): PresignResult {
+  const amzDate = toAmzDate(request.signingDate);
+  const dateStamp = amzDate.slice(0, 8);
+  const scope = credentialScope(dateStamp, request.region, request.service);
+  const params: Record<string, string> = {
+    'X-Amz-Algorithm': ALGORITHM,
+    'X-Amz-Credential': `${request.accessKeyId}/${scope}`,
+    'X-Amz-Date': amzDate,
+    'X-Amz-SignedHeaders': 'host',
+  };
+  if (request.expiresIn !== undefined) params['X-Amz-Expires'] = String(request.expiresIn);
+  const query = canonicalQuery(params);
+  const canonical = canonicalRequest({
+    method: request.method,
+    path: request.path,
+    query,
+    host: request.host,
+    payloadHash: request.payloadHash,
+  });
+  const key = signingKeys.get(request.secretAccessKey, dateStamp, request.region, request.service);
+  const signature = createHmac('sha256', key).update(stringToSign(amzDate, scope, canonical)).digest('hex');
+  return { query, canonicalRequest: canonical, signature };
+}

@@ -1,0 +1,140 @@
+/**
+ * Validation of the signer's options. Each check throws {@link InvalidSigningOptionError} naming the
+ * option, so a caller learns exactly which input to fix and nothing is signed from bad input.
+ */
+import { describeValue, InvalidSigningOptionError } from './errors.js';
+
+/** Credentials in the AWS SDK's `AwsCredentialIdentity` shape. */
+export interface SigningCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  /** Present for temporary (STS, SSO, role) credentials. Appended to the URL unsigned. */
+  readonly sessionToken?: string | undefined;
+}
+
+/** The WebSocket scheme of the URL. */
+export type MqttUrlProtocol = 'wss' | 'ws';
+
+/** A host split into the parts the signer needs. */
+export interface ParsedHost {
+  /** Lower-case host name (IPv6 literals keep their brackets). */
+  readonly hostname: string;
+  /** The port when given, else `undefined`. */
+  readonly port: number | undefined;
+}
+
+const LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
+const HOSTNAME = new RegExp(`^${LABEL}(?:\\.${LABEL})*$`);
+const IPV6_LITERAL = /^\[[0-9a-f:.]+\]$/;
+// AWS region names: two to four letter prefix, one or more words, a number (us-east-1,
+// us-gov-west-1, cn-north-1, us-isob-east-1, eusc-de-east-1).
+const REGION = /^[a-z]{2,4}(?:-[a-z]+)+-\d{1,2}$/;
+// IAM's AccessKeyId pattern is `[\w]+` with length 16..128.
+const ACCESS_KEY_ID = /^\w{16,128}$/;
+// Secrets and tokens are printable ASCII without spaces; anything else is a copy-paste accident.
+const PRINTABLE = /^[\x21-\x7e]+$/;
+
+/** SigV4's bounds for `X-Amz-Expires`, in seconds. */
+export const MIN_EXPIRES_IN = 1;
+/** SigV4's upper bound for `X-Amz-Expires`: seven days. */
+export const MAX_EXPIRES_IN = 604_800;
+
+/**
+ * Parses and validates a bare host (`name`, `name:port`, `[v6]:port`). Schemes, paths, queries,
+ * user info and white space are rejected rather than stripped: silently "fixing" an endpoint hides
+ * configuration mistakes.
+ */
+export function parseHost(host: unknown, option = 'host'): ParsedHost {
+  if (typeof host !== 'string' || host.length === 0) {
+    throw new InvalidSigningOptionError(option, 'must be a non-empty host name such as abc123-ats.iot.us-east-1.amazonaws.com', describeValue(host));
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(host)) {
+    throw new InvalidSigningOptionError(option, 'must be a bare host name without a scheme', describeValue(host));
+  }
+  if (/[\s/?#@\\]/.test(host)) {
+    throw new InvalidSigningOptionError(option, 'must be a bare host name: no spaces, path, query, fragment or user info', describeValue(host));
+  }
+  const lower = host.toLowerCase();
+  const match = /^(\[[^\]]*\]|[^:]*)(?::(\d{1,5}))?$/.exec(lower);
+  const hostname = match?.[1] ?? '';
+  const isValidName = hostname.length <= 253 && (HOSTNAME.test(hostname) || IPV6_LITERAL.test(hostname));
+  if (match === null || !isValidName) {
+    throw new InvalidSigningOptionError(option, 'is not a valid host name', describeValue(host));
+  }
+  const portText = match[2];
+  if (portText === undefined) return { hostname, port: undefined };
+  const port = Number(portText);
+  if (port < 1 || port > 65_535) {
+    throw new InvalidSigningOptionError(option, 'has a port outside 1..65535', describeValue(host));
+  }
+  return { hostname, port };
+}
+
+/** Whether a host name is a loopback address (`localhost`, `127.0.0.0/8`, `[::1]`). */
+export function isLoopbackHostname(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(hostname);
+}
+
+/** Validates an AWS region name. */
+export function validateRegion(region: unknown, option = 'region'): string {
+  if (typeof region !== 'string' || !REGION.test(region)) {
+    throw new InvalidSigningOptionError(option, 'must be an AWS region name such as us-east-1', describeValue(region));
+  }
+  return region;
+}
+
+/** Validates credentials; secrets are never echoed in the error, only described. */
+export function validateCredentials(credentials: unknown): SigningCredentials {
+  if (typeof credentials !== 'object' || credentials === null) {
+    throw new InvalidSigningOptionError('credentials', 'must be an object with accessKeyId and secretAccessKey', describeValue(credentials));
+  }
+  const { accessKeyId, secretAccessKey, sessionToken } = credentials as Record<string, unknown>;
+  if (typeof accessKeyId !== 'string' || !ACCESS_KEY_ID.test(accessKeyId)) {
+    throw new InvalidSigningOptionError('credentials.accessKeyId', 'must be 16 to 128 letters, digits or underscores', describeValue(accessKeyId));
+  }
+  if (typeof secretAccessKey !== 'string' || !PRINTABLE.test(secretAccessKey)) {
+    throw new InvalidSigningOptionError('credentials.secretAccessKey', 'must be a non-empty string of printable characters without spaces', describeSecret(secretAccessKey));
+  }
+  if (sessionToken !== undefined && (typeof sessionToken !== 'string' || !PRINTABLE.test(sessionToken))) {
+    throw new InvalidSigningOptionError('credentials.sessionToken', 'must be omitted or a non-empty string of printable characters without spaces', describeSecret(sessionToken));
+  }
+  return { accessKeyId, secretAccessKey, sessionToken };
+}
+
+/**
+ * Validates `expiresIn`. `undefined` takes the default; `null` leaves `X-Amz-Expires` out of the URL,
+ * as the original Python library did (AWS IoT then applies its own limit).
+ */
+export function validateExpiresIn(expiresIn: unknown, defaultSeconds: number): number | undefined {
+  if (expiresIn === undefined) return defaultSeconds;
+  if (expiresIn === null) return undefined;
+  if (typeof expiresIn !== 'number' || !Number.isInteger(expiresIn) || expiresIn < MIN_EXPIRES_IN || expiresIn > MAX_EXPIRES_IN) {
+    throw new InvalidSigningOptionError('expiresIn', `must be a whole number of seconds from ${MIN_EXPIRES_IN} to ${MAX_EXPIRES_IN}`, describeValue(expiresIn));
+  }
+  return expiresIn;
+}
+
+/** Validates `signingDate`. */
+export function validateSigningDate(signingDate: unknown): Date {
+  if (!(signingDate instanceof Date) || Number.isNaN(signingDate.getTime())) {
+    throw new InvalidSigningOptionError('signingDate', 'must be a valid Date', describeValue(signingDate));
+  }
+  return signingDate;
+}
+
+/** Validates the scheme against the host: plain `ws` would expose the URL, so it is loopback-only. */
+export function resolveProtocol(protocol: unknown, hostname: string): MqttUrlProtocol {
+  const loopback = isLoopbackHostname(hostname);
+  if (protocol === undefined) return loopback ? 'ws' : 'wss';
+  if (protocol === 'wss') return 'wss';
+  if (protocol === 'ws' && loopback) return 'ws';
+  if (protocol === 'ws') {
+    throw new InvalidSigningOptionError('protocol', 'may be "ws" only for loopback hosts (localhost, 127.0.0.0/8, [::1])', `"ws" with host ${hostname}`);
+  }
+  throw new InvalidSigningOptionError('protocol', 'must be "wss" or "ws"', describeValue(protocol));
+}
+
+function describeSecret(value: unknown): string {
+  if (typeof value !== 'string') return describeValue(value);
+  return value.length === 0 ? 'an empty string' : `a string of ${value.length} characters`;
+}

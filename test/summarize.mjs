@@ -1,0 +1,21 @@
+// Prints the plain `N passed, N failed` line CI reads, from vitest's JSON report plus the typecheck.
+// A run that crashed before writing a report counts as one failure, never as "0 failed".
+import { readFileSync } from 'node:fs';
+
+const [reportPath, typecheckFailed, vitestStatus] = process.argv.slice(2);
+let passed = typecheckFailed === '1' ? 0 : 1;
+let failed = typecheckFailed === '1' ? 1 : 0;
+let skipped = 0;
+try {
+  const report = JSON.parse(readFileSync(reportPath, 'utf8'));
+  passed += report.numPassedTests;
+  failed += report.numFailedTests;
+  skipped += report.numPendingTests + report.numTodoTests;
+  // Suites that failed to load have no tests counted; count each as a failure.
+  failed += report.testResults.filter((suite) => suite.status === 'failed' && suite.assertionResults.length === 0).length;
+} catch {
+  failed += 1;
+}
+if (vitestStatus !== '0' && failed === 0) failed = 1;
+console.log(`${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`);
+process.exitCode = failed > 0 ? 1 : 0;
