@@ -83,11 +83,8 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
   const dateText = values['signing-date'];
   let signingDate: Date | undefined;
   if (typeof dateText === 'string') {
-    // Only full ISO-8601 date-times with an explicit zone: "2013-05-24" alone, or a local time,
-    // would sign for a different instant depending on the machine's time zone.
-    const isoWithZone = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/;
-    signingDate = new Date(dateText);
-    if (!isoWithZone.test(dateText) || Number.isNaN(signingDate.getTime())) {
+    signingDate = parseIsoDateTime(dateText);
+    if (signingDate === undefined) {
       return usageError(io, `--signing-date must be an ISO-8601 date-time with a zone, such as 2013-05-24T00:00:00Z (received "${dateText}")`);
     }
   }
@@ -113,6 +110,21 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     io.stderr(`aws-signv4-mqtt: ${firstLine(error)}\n`);
     return EXIT_FAILURE;
   }
+}
+
+/**
+ * Parses a full ISO-8601 date-time with an explicit zone. A date alone, or a local time, would sign
+ * for a different instant depending on the machine's time zone; `Date` itself would also roll
+ * 2013-02-30 over to March instead of rejecting it.
+ */
+function parseIsoDateTime(text: string): Date | undefined {
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.exec(text);
+  if (match === null) return undefined;
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map((part) => Number(part ?? 0)) as [number, number, number, number, number, number];
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59) return undefined;
+  const date = new Date(text);
+  return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
 // The library names options as in its API; the CLI user knows them as flags.

@@ -4,8 +4,7 @@
  */
 import { createHmac } from 'node:crypto';
 import {
-  ALGORITHM,
-  canonicalQuery,
+  canonicalPresignQuery,
   canonicalRequest,
   credentialScope,
   stringToSign,
@@ -49,14 +48,7 @@ export function presign(request: PresignRequest): PresignResult {
   const amzDate = toAmzDate(request.signingDate);
   const dateStamp = amzDate.slice(0, 8);
   const scope = credentialScope(dateStamp, request.region, request.service);
-  const params: Record<string, string> = {
-    'X-Amz-Algorithm': ALGORITHM,
-    'X-Amz-Credential': `${request.accessKeyId}/${scope}`,
-    'X-Amz-Date': amzDate,
-    'X-Amz-SignedHeaders': 'host',
-  };
-  if (request.expiresIn !== undefined) params['X-Amz-Expires'] = String(request.expiresIn);
-  const query = canonicalQuery(params);
+  const query = canonicalPresignQuery(`${request.accessKeyId}/${scope}`, amzDate, request.expiresIn);
   const canonical = canonicalRequest({
     method: request.method,
     path: request.path,

@@ -1,3 +1,6 @@
+const UNRESERVED_ONLY = /^[A-Za-z0-9\-_.~]*$/;
+const UNRESERVED_AND_SLASH = /^[A-Za-z0-9\-_.~/]*$/;
+
 /**
  * RFC 3986 percent-encoding as SigV4 requires: every byte except the unreserved set
  * `A-Z a-z 0-9 - _ . ~` is written as `%XX` with upper-case hex.
@@ -7,5 +10,9 @@
  * ("URI-encode each parameter name and value").
  */
 export function encodeRfc3986(value: string): string {
+  // Most SigV4 names and values need no encoding at all; testing is cheaper than rebuilding.
+  if (UNRESERVED_ONLY.test(value)) return value;
+  // Credentials and scopes are unreserved characters and `/` alone: one substitution does.
+  if (UNRESERVED_AND_SLASH.test(value)) return value.replaceAll('/', '%2F');
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }

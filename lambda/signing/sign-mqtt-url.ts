@@ -73,16 +73,33 @@ export function resolveMqttUrlTarget(options: Omit<SignMqttUrlOptions, 'credenti
   if (typeof options !== 'object' || options === null) {
     throw new InvalidSigningOptionError('options', 'must be an object', describeValue(options));
   }
-  const { hostname, port } = parseHost(options.host);
+  const { host, protocol } = resolveEndpoint(options.host, options.protocol);
   const region = validateRegion(options.region);
   const expiresIn = validateExpiresIn(options.expiresIn, DEFAULT_EXPIRES_IN);
   const signingDate = options.signingDate === undefined ? undefined : validateSigningDate(options.signingDate);
-  const protocol = resolveProtocol(options.protocol, hostname);
+  return { host, protocol, region, expiresIn, signingDate };
+}
+
+// A process signs for one endpoint or a handful, so validated endpoints are remembered (bounded):
+// host parsing is the costliest check and would otherwise run again for every URL.
+const RESOLVED_ENDPOINTS_MAX = 64;
+const resolvedEndpoints = new Map<string, { readonly host: string; readonly protocol: MqttUrlProtocol }>();
+
+function resolveEndpoint(rawHost: unknown, rawProtocol: unknown): { readonly host: string; readonly protocol: MqttUrlProtocol } {
+  const memoKey = typeof rawHost === 'string' && (rawProtocol === undefined || typeof rawProtocol === 'string') ? `${rawProtocol ?? ''}|${rawHost}` : undefined;
+  const hit = memoKey === undefined ? undefined : resolvedEndpoints.get(memoKey);
+  if (hit !== undefined) return hit;
+  const { hostname, port } = parseHost(rawHost);
+  const protocol = resolveProtocol(rawProtocol, hostname);
   // The scheme's default port is not part of the Host header a WebSocket client sends, so it must
   // not be signed either; any other port is (needed for loopback gateways on :3000 and the like).
   const defaultPort = protocol === 'wss' ? 443 : 80;
-  const host = port === undefined || port === defaultPort ? hostname : `${hostname}:${port}`;
-  return { host, protocol, region, expiresIn, signingDate };
+  const resolved = { host: port === undefined || port === defaultPort ? hostname : `${hostname}:${port}`, protocol };
+  if (memoKey !== undefined) {
+    if (resolvedEndpoints.size >= RESOLVED_ENDPOINTS_MAX) resolvedEndpoints.delete(resolvedEndpoints.keys().next().value ?? '');
+    resolvedEndpoints.set(memoKey, resolved);
+  }
+  return resolved;
 }
 
 /** Signs a validated target with validated credentials (see {@link validateCredentials}). */
@@ -101,9 +118,22 @@ export function signMqttUrlTarget(target: MqttUrlTarget, credentials: SigningCre
   });
   const url = `${target.protocol}://${target.host}/mqtt?${query}&X-Amz-Signature=${signature}`;
   // AWS IoT wants the token after the signature and outside it: a signed token is refused.
-  return credentials.sessionToken === undefined
-    ? url
-    : `${url}&X-Amz-Security-Token=${encodeRfc3986(credentials.sessionToken)}`;
+  return credentials.sessionToken === undefined ? url : `${url}&X-Amz-Security-Token=${encodedToken(credentials.sessionToken)}`;
+}
+
+// A session token is about 1 KB and the same for every URL signed in its session; encoding it costs
+// more than the HMAC, so recent encodings are kept (bounded: oldest dropped first).
+const ENCODED_TOKENS_MAX = 256;
+const encodedTokens = new Map<string, string>();
+
+function encodedToken(token: string): string {
+  let encoded = encodedTokens.get(token);
+  if (encoded === undefined) {
+    encoded = encodeRfc3986(token);
+    if (encodedTokens.size >= ENCODED_TOKENS_MAX) encodedTokens.delete(encodedTokens.keys().next().value ?? '');
+    encodedTokens.set(token, encoded);
+  }
+  return encoded;
 }
 
 /**

@@ -3,7 +3,7 @@
  * and a bounded cache of it. The key only changes with the secret, the UTC day, the region and the
  * service, so deriving it once per combination removes four of the five HMACs from every URL.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 
 /** Derives the signing key without caching. */
 export function deriveSigningKey(secretAccessKey: string, dateStamp: string, region: string, service: string): Buffer {
@@ -14,14 +14,16 @@ export function deriveSigningKey(secretAccessKey: string, dateStamp: string, reg
 }
 
 /**
- * A least-recently-used cache of signing keys. Entries are keyed by a SHA-256 of the secret so the
- * secret itself is not retained as a map key.
+ * A least-recently-used cache of signing keys, one per secret: the key for the secret's latest
+ * credential scope (day, region, service). The secret is the map key itself: hashing it first would
+ * cost as much as the HMAC the cache saves, and the credentials object holding it lives in the same
+ * process anyway. A secret used for several regions at once simply re-derives on each switch.
  */
 export class SigningKeyCache {
   readonly #maxEntries: number;
-  readonly #entries = new Map<string, Buffer>();
+  readonly #entries = new Map<string, { readonly scope: string; readonly key: Buffer }>();
 
-  /** @param maxEntries how many keys to keep; the least recently used is dropped beyond it. */
+  /** @param maxEntries how many secrets to keep a key for; the least recently used is dropped beyond it. */
   constructor(maxEntries: number) {
     if (!Number.isInteger(maxEntries) || maxEntries < 1) {
       throw new RangeError(`SigningKeyCache maxEntries must be a positive integer (received ${String(maxEntries)})`);
@@ -34,19 +36,18 @@ export class SigningKeyCache {
     return this.#entries.size;
   }
 
-  /** Returns the cached key for the combination, deriving and caching it on a miss. */
+  /** Returns the signing key for the secret and credential scope, deriving and caching it on a miss. */
   get(secretAccessKey: string, dateStamp: string, region: string, service: string): Buffer {
-    const secretId = createHash('sha256').update(secretAccessKey).digest('base64');
-    const id = `${secretId}\n${dateStamp}\n${region}\n${service}`;
-    const hit = this.#entries.get(id);
-    if (hit !== undefined) {
-      // Re-inserting moves the entry to the end of the Map's insertion order: most recently used.
-      this.#entries.delete(id);
-      this.#entries.set(id, hit);
-      return hit;
+    const scope = `${dateStamp}/${region}/${service}`;
+    const hit = this.#entries.get(secretAccessKey);
+    // Re-inserting moves the entry to the end of the Map's insertion order: most recently used.
+    this.#entries.delete(secretAccessKey);
+    if (hit !== undefined && hit.scope === scope) {
+      this.#entries.set(secretAccessKey, hit);
+      return hit.key;
     }
     const key = deriveSigningKey(secretAccessKey, dateStamp, region, service);
-    this.#entries.set(id, key);
+    this.#entries.set(secretAccessKey, { scope, key });
     if (this.#entries.size > this.#maxEntries) {
       const oldest = this.#entries.keys().next().value;
       if (oldest !== undefined) this.#entries.delete(oldest);

@@ -57,7 +57,7 @@ export function parseHost(host: unknown, option = 'host'): ParsedHost {
   const lower = host.toLowerCase();
   const match = /^(\[[^\]]*\]|[^:]*)(?::(\d{1,5}))?$/.exec(lower);
   const hostname = match?.[1] ?? '';
-  const isValidName = hostname.length <= 253 && (HOSTNAME.test(hostname) || IPV6_LITERAL.test(hostname));
+  const isValidName = hostname.length <= 253 && (isDnsOrIpv4(hostname) || IPV6_LITERAL.test(hostname));
   if (match === null || !isValidName) {
     throw new InvalidSigningOptionError(option, 'is not a valid host name', describeValue(host));
   }
@@ -68,6 +68,15 @@ export function parseHost(host: unknown, option = 'host'): ParsedHost {
     throw new InvalidSigningOptionError(option, 'has a port outside 1..65535', describeValue(host));
   }
   return { hostname, port };
+}
+
+// A name whose last label is numeric is parsed as IPv4 by WHATWG URL (what browsers and mqtt.js
+// use), so it must be a well-formed dotted quad: `a.0` would be an unusable URL.
+function isDnsOrIpv4(hostname: string): boolean {
+  if (!HOSTNAME.test(hostname)) return false;
+  const labels = hostname.split('.');
+  if (!/^\d+$/.test(labels.at(-1) ?? '')) return true;
+  return labels.length === 4 && labels.every((label) => /^\d{1,3}$/.test(label) && Number(label) <= 255);
 }
 
 /** Whether a host name is a loopback address (`localhost`, `127.0.0.0/8`, `[::1]`). */
@@ -83,8 +92,25 @@ export function validateRegion(region: unknown, option = 'region'): string {
   return region;
 }
 
+// Callers sign many URLs with one credentials object; the last validation of each object is
+// remembered and reused while its three fields are still the very same strings.
+const validatedCredentials = new WeakMap<object, SigningCredentials>();
+
 /** Validates credentials; secrets are never echoed in the error, only described. */
 export function validateCredentials(credentials: unknown): SigningCredentials {
+  if (typeof credentials === 'object' && credentials !== null) {
+    const known = validatedCredentials.get(credentials);
+    const fields = credentials as Record<string, unknown>;
+    if (known !== undefined && known.accessKeyId === fields['accessKeyId'] && known.secretAccessKey === fields['secretAccessKey'] && known.sessionToken === fields['sessionToken']) {
+      return known;
+    }
+  }
+  const validated = checkCredentials(credentials);
+  validatedCredentials.set(credentials as object, validated);
+  return validated;
+}
+
+function checkCredentials(credentials: unknown): SigningCredentials {
   if (typeof credentials !== 'object' || credentials === null) {
     throw new InvalidSigningOptionError('credentials', 'must be an object with accessKeyId and secretAccessKey', describeValue(credentials));
   }

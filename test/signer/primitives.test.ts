@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { canonicalQuery, toAmzDate } from '../../lambda/signing/canonical.js';
+import { regionFromIotEndpoint } from '../../lambda/signing/region.js';
+import { encodeRfc3986 } from '../../lambda/signing/rfc3986.js';
+import { deriveSigningKey, SigningKeyCache } from '../../lambda/signing/signing-key.js';
+
+describe('encodeRfc3986', () => {
+  it('leaves only the unreserved set as it is', () => {
+    expect(encodeRfc3986('AZaz09-_.~')).toBe('AZaz09-_.~');
+    expect(encodeRfc3986("!'()*")).toBe('%21%27%28%29%2A');
+    expect(encodeRfc3986('/+= &')).toBe('%2F%2B%3D%20%26');
+    expect(encodeRfc3986('é')).toBe('%C3%A9');
+    expect(encodeRfc3986('AKID/20240101/us-east-1/iotdevicegateway/aws4_request')).toBe('AKID%2F20240101%2Fus-east-1%2Fiotdevicegateway%2Faws4_request');
+    expect(encodeRfc3986('')).toBe('');
+  });
+});
+
+describe('canonicalQuery', () => {
+  it('encodes names and values and sorts by encoded name', () => {
+    expect(canonicalQuery({ b: '2', 'X-Amz-Date': '1', a: 'x/y', 'A~': '*' })).toBe('A~=%2A&X-Amz-Date=1&a=x%2Fy&b=2');
+  });
+});
+
+describe('toAmzDate', () => {
+  it('formats UTC without separators or milliseconds', () => {
+    expect(toAmzDate(new Date('2013-05-24T01:02:03.456Z'))).toBe('20130524T010203Z');
+  });
+});
+
+describe('SigningKeyCache', () => {
+  it('returns the derived key and reuses it', () => {
+    const cache = new SigningKeyCache(2);
+    const key = cache.get('secret', '20240101', 'us-east-1', 'iotdevicegateway');
+    expect(key.equals(deriveSigningKey('secret', '20240101', 'us-east-1', 'iotdevicegateway'))).toBe(true);
+    expect(cache.get('secret', '20240101', 'us-east-1', 'iotdevicegateway')).toBe(key);
+    expect(cache.size).toBe(1);
+  });
+
+  it('keys on secret, day, region and service', () => {
+    const cache = new SigningKeyCache(10);
+    const combos = [
+      ['a', '20240101', 'us-east-1', 's'],
+      ['b', '20240101', 'us-east-1', 's'],
+      ['a', '20240102', 'us-east-1', 's'],
+      ['a', '20240101', 'eu-west-1', 's'],
+      ['a', '20240101', 'us-east-1', 't'],
+    ] as const;
+    for (const [secret, day, region, service] of combos) {
+      expect(cache.get(secret, day, region, service).equals(deriveSigningKey(secret, day, region, service))).toBe(true);
+    }
+    expect(cache.size).toBe(2); // one entry per secret: its latest scope
+  });
+
+  it('stays within its bound, evicting the least recently used secret', () => {
+    const cache = new SigningKeyCache(2);
+    const a = cache.get('a', '20240101', 'us-east-1', 's');
+    cache.get('b', '20240101', 'us-east-1', 's');
+    expect(cache.get('a', '20240101', 'us-east-1', 's')).toBe(a); // a is now the most recent
+    cache.get('c', '20240101', 'us-east-1', 's'); // evicts b
+    expect(cache.size).toBe(2);
+    expect(cache.get('a', '20240101', 'us-east-1', 's')).toBe(a);
+    const b = cache.get('b', '20240101', 'us-east-1', 's');
+    expect(b.equals(deriveSigningKey('b', '20240101', 'us-east-1', 's'))).toBe(true);
+  });
+
+  it('rejects a bound that is not a positive integer', () => {
+    expect(() => new SigningKeyCache(0)).toThrow(/positive integer \(received 0\)/);
+  });
+});
+
+describe('regionFromIotEndpoint', () => {
+  it.each([
+    ['abc123-ats.iot.us-east-1.amazonaws.com', 'us-east-1'],
+    ['ABC123-ATS.IOT.EU-WEST-1.AMAZONAWS.COM', 'eu-west-1'],
+    ['abc123-ats.iot.cn-north-1.amazonaws.com.cn', 'cn-north-1'],
+    ['abc123-ats.iot.us-gov-west-1.amazonaws.com:443', 'us-gov-west-1'],
+    ['abc123.iot.ap-southeast-2.amazonaws.com', 'ap-southeast-2'],
+  ])('finds the region in %s', (host, region) => {
+    expect(regionFromIotEndpoint(host)).toBe(region);
+  });
+
+  it.each(['127.0.0.1:3000', 'mqtt.example.com', 'iot.us-east-1.amazonaws.com.evil.example', 'abc.iot.us-east-1.example.com'])(
+    'finds none in %s',
+    (host) => {
+      expect(regionFromIotEndpoint(host)).toBeUndefined();
+    },
+  );
+});
+
+describe('canonicalPresignQuery', () => {
+  it('equals the generic canonical query of the same parameters', async () => {
+    const { canonicalPresignQuery } = await import('../../lambda/signing/canonical.js');
+    const credential = 'AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/iotdevicegateway/aws4_request';
+    const params = { 'X-Amz-SignedHeaders': 'host', 'X-Amz-Credential': credential, 'X-Amz-Algorithm': 'AWS4-HMAC-SHA256', 'X-Amz-Date': '20130524T000000Z' };
+    expect(canonicalPresignQuery(credential, '20130524T000000Z', undefined)).toBe(canonicalQuery(params));
+    expect(canonicalPresignQuery(credential, '20130524T000000Z', 300)).toBe(canonicalQuery({ ...params, 'X-Amz-Expires': '300' }));
+  });
+});
