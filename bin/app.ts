@@ -1,7 +1,15 @@
 /**
- * The CDK app. The vending stack lands with the CDK issue; until then the app is empty so that
- * `npx cdk synth` already works offline.
+ * The CDK app (`npx cdk synth`, `npx cdk deploy`): the vending stack, checked by cdk-nag's AWS
+ * Solutions rules. Configuration comes from CDK context; see `cdk.json` and the README.
  */
-import { App } from 'aws-cdk-lib';
+import { InvalidVendingConfigError } from '../lib/config-error.js';
+import { createApp } from '../lib/create-app.js';
 
-new App().synth();
+try {
+  createApp().app.synth();
+} catch (error) {
+  // A configuration mistake gets one clear line, not a stack trace; anything else is a bug.
+  if (!(error instanceof InvalidVendingConfigError)) throw error;
+  console.error(`Invalid configuration: ${error.message}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,96 @@
+/**
+ * The AWS IoT grants for a topic namespace, as IAM statements (for the role that signs vended URLs)
+ * and as an AWS IoT policy document (for principals AWS IoT authorizes itself). Both cover the same
+ * namespace; only the way the per-user part is expressed differs.
+ */
+import { ArnFormat, type Stack } from 'aws-cdk-lib';
+import { Effect, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { toPolicyVariableResourceName, toWildcardResourceName } from './topic-templates.js';
+
+/** The validated topic templates of a deployment. */
+export interface TopicNamespace {
+  /** Templates the user may publish to (and receive from). */
+  readonly publish: readonly string[];
+  /** Templates the user may subscribe to (and receive from). */
+  readonly subscribe: readonly string[];
+}
+
+/**
+ * Which identity AWS IoT substitutes for `${sub}` in the provisioned AWS IoT policy.
+ * - `thing-name`: `${iot:Connection.Thing.ThingName}`, for X.509 certificates attached to a thing
+ *   named after the user (the connection must be attached to that thing).
+ * - `cognito-identity`: `${cognito-identity.amazonaws.com:sub}`, for Cognito identity pool identities.
+ */
+export type IotPolicyIdentity = 'thing-name' | 'cognito-identity';
+
+const POLICY_VARIABLES: Readonly<Record<IotPolicyIdentity, string>> = {
+  'thing-name': '${iot:Connection.Thing.ThingName}',
+  'cognito-identity': '${cognito-identity.amazonaws.com:sub}',
+};
+
+/** Every {@link IotPolicyIdentity}, for validation. */
+export const IOT_POLICY_IDENTITIES: readonly IotPolicyIdentity[] = Object.freeze(Object.keys(POLICY_VARIABLES) as IotPolicyIdentity[]);
+
+type ResourceKind = 'client' | 'topic' | 'topicfilter';
+
+function iotArn(stack: Stack, region: string, kind: ResourceKind, name: string): string {
+  return stack.formatArn({ service: 'iot', region, resource: kind, resourceName: name, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+}
+
+function unique(values: readonly string[]): string[] {
+  return [...new Set(values)];
+}
+
+/**
+ * IAM statements granting the whole namespace, `${sub}` widened to `*`: this is the ceiling. In
+ * per-user scope the Lambda's session policy narrows it to one caller's `sub` at run time; in
+ * shared scope it is what every caller gets.
+ *
+ * @param region - the region of the IoT endpoint (the stack's own unless an endpoint was given)
+ */
+export function iotRoleStatements(stack: Stack, region: string, namespace: TopicNamespace): PolicyStatement[] {
+  return iotStatements(stack, region, namespace, toWildcardResourceName, ['*']);
+}
+
+/**
+ * The AWS IoT policy document for the same namespace, with `${sub}` replaced by the policy
+ * variable of `identity`. For `thing-name`, CONNECT also requires the certificate to be attached
+ * to a thing, as AWS recommends for thing policy variables.
+ * https://docs.aws.amazon.com/iot/latest/developerguide/thing-policy-variables.html
+ */
+export function iotPolicyDocument(stack: Stack, region: string, namespace: TopicNamespace, identity: IotPolicyIdentity): PolicyDocument {
+  const variable = POLICY_VARIABLES[identity];
+  const statements = iotStatements(stack, region, namespace, (template) => toPolicyVariableResourceName(template, variable), [variable, `${variable}-*`]);
+  if (identity === 'thing-name') {
+    statements[0]?.addCondition('Bool', { 'iot:Connection.Thing.IsAttached': 'true' });
+  }
+  return new PolicyDocument({ statements });
+}
+
+function iotStatements(
+  stack: Stack,
+  region: string,
+  namespace: TopicNamespace,
+  resourceName: (template: string) => string,
+  clientIds: readonly string[],
+): PolicyStatement[] {
+  const topics = unique([...namespace.publish, ...namespace.subscribe].map(resourceName));
+  const filters = unique(namespace.subscribe.map(resourceName));
+  return [
+    new PolicyStatement({
+      effect: Effect.ALLOW,
+      actions: ['iot:Connect'],
+      resources: clientIds.map((clientId) => iotArn(stack, region, 'client', clientId)),
+    }),
+    new PolicyStatement({
+      effect: Effect.ALLOW,
+      actions: ['iot:Publish', 'iot:Receive'],
+      resources: topics.map((topic) => iotArn(stack, region, 'topic', topic)),
+    }),
+    new PolicyStatement({
+      effect: Effect.ALLOW,
+      actions: ['iot:Subscribe'],
+      resources: filters.map((filter) => iotArn(stack, region, 'topicfilter', filter)),
+    }),
+  ];
+}

@@ -1,0 +1,322 @@
+/**
+ * `MqttUrlVending`: a Cognito-authorized HTTP API whose Lambda returns SigV4-presigned AWS IoT
+ * MQTT-over-WebSocket URLs, signed with short-lived credentials scoped to the caller.
+ *
+ * Resources: HTTP API (`GET /mqtt-url`, JWT authorizer, CORS, throttling, JSON access logs), the
+ * vending `NodejsFunction`, its execution role, the client role it assumes per caller (per-user
+ * scope), an `AWS::IoT::Policy` for the same namespace, the IoT endpoint discovery custom resource
+ * and, unless one is given, a Cognito user pool and app client.
+ */
+import { fileURLToPath } from 'node:url';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { CorsHttpMethod, HttpApi, HttpMethod, type HttpStage, LogGroupLogDestination, type ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
+import { ArnPrincipal, PolicyDocument, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { CfnPolicy } from 'aws-cdk-lib/aws-iot';
+import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { regionFromIotEndpoint } from '../lambda/signing/region.js';
+import { IotDataEndpoint } from './iot-data-endpoint.js';
+import { type IotPolicyIdentity, iotPolicyDocument, iotRoleStatements } from './iot-permissions.js';
+import { acknowledgeWildcardResources } from './nag-acknowledgements.js';
+import { type VendingScope, resolveVendingProps } from './vending-settings.js';
+import { createDefaultUserPool } from './vending-user-pool.js';
+
+// Re-exported so that consumers of the construct need only this module (documented at the source).
+export type { IotPolicyIdentity } from './iot-permissions.js';
+export type { VendingScope } from './vending-settings.js';
+
+/** Props of {@link MqttUrlVending}. */
+export interface MqttUrlVendingProps {
+  /**
+   * The Cognito user pool whose tokens the API accepts. Pass `userPoolClients` with it.
+   * @default - a new pool: self sign-up off, email sign-in, 12+ character passwords with every
+   * character class, optional TOTP MFA, email-only account recovery; plus a secretless app client
+   * allowing `USER_PASSWORD_AUTH` and SRP
+   */
+  readonly userPool?: IUserPool;
+
+  /**
+   * The app clients whose tokens the API accepts (the JWT authorizer's audiences). Required with
+   * `userPool`, not allowed without it.
+   * @default - the client created with the default pool
+   */
+  readonly userPoolClients?: IUserPoolClient[];
+
+  /**
+   * The AWS IoT data endpoint to sign for: a bare host name. Its region (when the name carries one)
+   * becomes the signing region and the region of every IoT ARN.
+   * @default - discovered at deploy time with IoT `DescribeEndpoint` (`iot:Data-ATS`) in the
+   * stack's account and region
+   */
+  readonly iotEndpoint?: string;
+
+  /**
+   * Topic templates a caller may publish to; each contains `${sub}` as a whole topic level and may
+   * use the IAM wildcard `*`. MQTT `+`/`#` are refused (they are literal characters in policies).
+   * @default - `["users/${sub}/*"]`
+   */
+  readonly publishTopicTemplates?: string[];
+
+  /**
+   * Topic templates a caller may subscribe to (and receive from); same rules as
+   * `publishTopicTemplates`. A subscription to `users/<sub>/#` matches `users/<sub>/*`.
+   * @default - `["users/${sub}/*"]`
+   */
+  readonly subscribeTopicTemplates?: string[];
+
+  /**
+   * Lifetime of a vended URL (`X-Amz-Expires`), 1..900 seconds.
+   * @default - 300 seconds
+   */
+  readonly urlTtl?: Duration;
+
+  /**
+   * Length of the per-user STS session the Lambda caches, 900..3600 seconds, and more than
+   * `urlTtl` + 60 s (a cached session is refreshed when less than that remains). Ignored in shared scope.
+   * @default - 3600 seconds
+   */
+  readonly sessionDuration?: Duration;
+
+  /**
+   * How many per-user sessions the Lambda keeps (least recently used evicted), 1..1,000,000.
+   * @default - 10,000
+   */
+  readonly sessionCacheSize?: number;
+
+  /**
+   * Whose credentials sign the URLs; see {@link VendingScope}.
+   * @default - `per-user`
+   */
+  readonly scope?: VendingScope;
+
+  /**
+   * Web origins allowed to call the API from a browser: `https://host[:port]`, or
+   * `http://localhost|127.0.0.1|[::1][:port]` for development. `*` is refused.
+   * @default - no CORS configuration: only same-origin and non-browser callers
+   */
+  readonly allowedOrigins?: string[];
+
+  /**
+   * Default stage throttling: steady requests per second (`rateLimit` > 0) and bucket size
+   * (`burstLimit`, a positive integer).
+   * @default - 50 requests per second, burst 100
+   */
+  readonly throttle?: ThrottleSettings;
+
+  /**
+   * Retention of the function, access-log and endpoint-discovery log groups. Never-expire is refused.
+   * @default - one month
+   */
+  readonly logRetention?: RetentionDays;
+
+  /**
+   * Which identity AWS IoT substitutes for `${sub}` in the provisioned `AWS::IoT::Policy`; see
+   * {@link IotPolicyIdentity}. Vended URLs are not affected: IAM authorizes them.
+   * @default - `thing-name`
+   */
+  readonly iotPolicyIdentity?: IotPolicyIdentity;
+}
+
+// Fields of the JSON access log. No request or response bodies: the response carries a signed URL.
+// https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-logging-variables.html
+const ACCESS_LOG_FIELDS = {
+  requestId: '$context.requestId',
+  requestTime: '$context.requestTime',
+  sourceIp: '$context.identity.sourceIp',
+  userAgent: '$context.identity.userAgent',
+  routeKey: '$context.routeKey',
+  status: '$context.status',
+  protocol: '$context.protocol',
+  responseLength: '$context.responseLength',
+  responseLatency: '$context.responseLatency',
+  integrationLatency: '$context.integrationLatency',
+  integrationError: '$context.integrationErrorMessage',
+  authorizerError: '$context.authorizer.error',
+  sub: '$context.authorizer.claims.sub',
+} as const;
+
+/**
+ * The region of the token issuer. A pool id is `<region>_<suffix>`, so an imported pool in another
+ * region still gets the right issuer; a pool of this stack has a token id and the stack's region.
+ */
+function userPoolRegion(userPool: IUserPool): string {
+  const named = Token.isUnresolved(userPool.userPoolId) ? undefined : /^([a-z]{2,4}(?:-[a-z]+)+-\d{1,2})_/.exec(userPool.userPoolId)?.[1];
+  return named ?? userPool.env.region;
+}
+
+/** A Cognito-authorized endpoint that vends presigned AWS IoT MQTT-over-WebSocket URLs. */
+export class MqttUrlVending extends Construct {
+  /** The HTTP API; `GET /mqtt-url` is its only route. */
+  readonly httpApi: HttpApi;
+  /** The `$default` stage (throttling, access logs). */
+  readonly stage: HttpStage;
+  /** The vending function. */
+  readonly handler: NodejsFunction;
+  /** The function's execution role. */
+  readonly executionRole: Role;
+  /** The role assumed per caller (per-user scope); `undefined` in shared scope. */
+  readonly clientRole: Role | undefined;
+  /** The `AWS::IoT::Policy` for certificate / identity-pool principals; its `ref` is the policy name. */
+  readonly iotPolicy: CfnPolicy;
+  /** Base URL of the API, without a trailing slash: call `${url}/mqtt-url`. */
+  readonly url: string;
+  /** The user pool whose tokens are accepted. */
+  readonly userPool: IUserPool;
+  /** The accepted app clients. */
+  readonly userPoolClients: readonly IUserPoolClient[];
+  /** The first accepted app client (the one a web app should use). */
+  readonly userPoolClient: IUserPoolClient;
+  /** The AWS IoT data endpoint host (a deploy-time token when discovered). */
+  readonly iotEndpoint: string;
+  /** The signing region: the endpoint's region when its name carries one, else the stack's. */
+  readonly iotRegion: string;
+  /** The function's log group. */
+  readonly functionLogGroup: LogGroup;
+  /** The API access log group. */
+  readonly accessLogGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: MqttUrlVendingProps = {}) {
+    super(scope, id);
+    const config = resolveVendingProps(props);
+    const stack = Stack.of(this);
+
+    if (props.userPool !== undefined && props.userPoolClients !== undefined) {
+      this.userPool = props.userPool;
+      this.userPoolClients = [...props.userPoolClients];
+    } else {
+      const created = createDefaultUserPool(this);
+      this.userPool = created.userPool;
+      this.userPoolClients = [created.userPoolClient];
+    }
+    this.userPoolClient = this.userPoolClients[0] as IUserPoolClient;
+
+    if (config.iotEndpoint === undefined) {
+      this.iotEndpoint = new IotDataEndpoint(this, 'IotEndpoint', { logRetention: config.logRetention }).endpointAddress;
+      this.iotRegion = stack.region;
+    } else {
+      this.iotEndpoint = config.iotEndpoint;
+      this.iotRegion = (Token.isUnresolved(config.iotEndpoint) ? undefined : regionFromIotEndpoint(config.iotEndpoint)) ?? stack.region;
+    }
+    const namespace = { publish: config.publish, subscribe: config.subscribe };
+
+    this.functionLogGroup = new LogGroup(this, 'HandlerLogs', { retention: config.logRetention });
+    this.executionRole = new Role(this, 'ExecutionRole', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Vends presigned AWS IoT MQTT URLs',
+    });
+    this.functionLogGroup.grantWrite(this.executionRole);
+
+    const iotStatements = iotRoleStatements(stack, this.iotRegion, namespace);
+    const wildcardReason =
+      'The IoT namespace comes from the topic templates with ${sub} widened to "*": the role can only ever reach the configured client/topic namespace in this account and region. ';
+    if (config.scope === 'per-user') {
+      this.clientRole = new Role(this, 'ClientRole', {
+        // Only the vending function may assume it; it does so per caller with a session policy.
+        assumedBy: new ArnPrincipal(this.executionRole.roleArn),
+        maxSessionDuration: Duration.hours(1),
+        description: 'Assumed per caller, with a session policy narrowing it to that caller',
+        inlinePolicies: { IotNamespace: new PolicyDocument({ statements: iotStatements }) },
+      });
+      this.clientRole.grantAssumeRole(this.executionRole);
+      acknowledgeWildcardResources(
+        this.clientRole,
+        iotStatements,
+        `${wildcardReason}Per caller, the Lambda assumes this role with a session policy that replaces "*" with the caller's own sub, so effective rights are one user's namespace.`,
+      );
+    } else {
+      this.clientRole = undefined;
+      for (const statement of iotStatements) this.executionRole.addToPrincipalPolicy(statement);
+      acknowledgeWildcardResources(
+        this.executionRole,
+        iotStatements,
+        `${wildcardReason}Shared scope was chosen explicitly: every caller gets the whole namespace (trusted internal dashboards).`,
+      );
+    }
+
+    this.iotPolicy = new CfnPolicy(this, 'IotPolicy', {
+      policyDocument: iotPolicyDocument(stack, this.iotRegion, namespace, config.iotPolicyIdentity),
+    });
+
+    this.handler = new NodejsFunction(this, 'Handler', {
+      description: 'GET /mqtt-url: presigned AWS IoT MQTT-over-WebSocket URL for the caller',
+      entry: fileURLToPath(new URL('../lambda/handler.ts', import.meta.url)),
+      handler: 'handler',
+      projectRoot: fileURLToPath(new URL('..', import.meta.url)),
+      depsLockFilePath: fileURLToPath(new URL('../package-lock.json', import.meta.url)),
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: 256,
+      timeout: Duration.seconds(10),
+      role: this.executionRole,
+      logGroup: this.functionLogGroup,
+      loggingFormat: LoggingFormat.JSON,
+      applicationLogLevelV2: ApplicationLogLevel.INFO,
+      systemLogLevelV2: SystemLogLevel.WARN,
+      environment: {
+        IOT_ENDPOINT: this.iotEndpoint,
+        IOT_REGION: this.iotRegion,
+        ...(this.clientRole === undefined ? {} : { CLIENT_ROLE_ARN: this.clientRole.roleArn }),
+        URL_TTL_SECONDS: String(config.urlTtlSeconds),
+        PUBLISH_TOPIC_TEMPLATES: JSON.stringify(config.publish),
+        SUBSCRIBE_TOPIC_TEMPLATES: JSON.stringify(config.subscribe),
+        SESSION_DURATION_SECONDS: String(config.sessionDurationSeconds),
+        SESSION_CACHE_SIZE: String(config.sessionCacheSize),
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node24',
+        minify: true,
+        sourceMap: false,
+        mainFields: ['module', 'main'],
+        // ESM output: bundled CommonJS dependencies still call require().
+        banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+        // Bundle the SDK clients the tests ran against rather than the runtime's copy.
+        bundleAwsSDK: true,
+      },
+    });
+
+    this.accessLogGroup = new LogGroup(this, 'AccessLogs', { retention: config.logRetention });
+    this.httpApi = new HttpApi(this, 'HttpApi', {
+      // Display name only (API names need not be unique); derived so two stacks stay distinguishable.
+      apiName: `${stack.stackName}-mqtt-url`,
+      description: 'Vends presigned AWS IoT MQTT-over-WebSocket URLs to signed-in users',
+      // The stage is created below, with throttling and access logs, which the implicit one lacks.
+      createDefaultStage: false,
+      corsPreflight: config.allowedOrigins.length === 0 ? undefined : {
+        allowOrigins: [...config.allowedOrigins],
+        allowMethods: [CorsHttpMethod.GET],
+        allowHeaders: ['authorization'],
+        // Lets a browser client honour Retry-After on 503.
+        exposeHeaders: ['retry-after'],
+        maxAge: Duration.hours(1),
+      },
+    });
+    this.stage = this.httpApi.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: config.throttle,
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(this.accessLogGroup),
+        format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+      },
+    });
+    // An explicit GET route rather than `ANY /{proxy+}`: a greedy authorized route would also
+    // capture CORS preflights, which carry no token.
+    this.httpApi.addRoutes({
+      path: '/mqtt-url',
+      methods: [HttpMethod.GET],
+      integration: new HttpLambdaIntegration('VendIntegration', this.handler),
+      authorizer: new HttpUserPoolAuthorizer('CognitoAuthorizer', this.userPool, {
+        userPoolClients: [...this.userPoolClients],
+        userPoolRegion: userPoolRegion(this.userPool),
+      }),
+    });
+    this.url = this.httpApi.apiEndpoint;
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * The construct's settings: scope values, defaults, and the validation that turns
+ * `MqttUrlVendingProps` into checked values before any resource is created.
+ */
+import { Duration, Token } from 'aws-cdk-lib';
+import type { ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { SESSION_REFRESH_MARGIN_SECONDS } from '../lambda/vending/config.js';
+import { InvalidVendingConfigError, describeReceived } from './config-error.js';
+import { IOT_POLICY_IDENTITIES, type IotPolicyIdentity } from './iot-permissions.js';
+import type { MqttUrlVendingProps } from './mqtt-url-vending.js';
+import { DEFAULT_TOPIC_TEMPLATES, assertSessionPolicyFits, validateTopicTemplates } from './topic-templates.js';
+import { validateDurationSeconds, validateInteger, validateIotEndpoint, validateOrigin, validatePositiveNumber, validateRetention } from './validate-settings.js';
+
+/**
+ * Whose credentials sign the vended URLs.
+ * - `per-user`: the Lambda assumes the client role per caller with a session policy narrowed to
+ *   that caller's `sub`, so a URL reaches only the caller's own client IDs and topics.
+ * - `shared`: the Lambda signs with its own role, which holds the whole namespace; every caller
+ *   gets the same rights. Only for trusted internal dashboards.
+ */
+export type VendingScope = 'per-user' | 'shared';
+
+/** Every {@link VendingScope}, for validation. */
+export const VENDING_SCOPES: readonly VendingScope[] = Object.freeze(['per-user', 'shared']);
+
+/** Default URL lifetime: AWS IoT refuses presigned URLs older than about 15 minutes anyway. */
+export const DEFAULT_URL_TTL = Duration.seconds(300);
+/** Default per-user session length (role chaining caps sessions at one hour). */
+export const DEFAULT_SESSION_DURATION = Duration.seconds(3600);
+/** Default number of per-user sessions the Lambda caches. */
+export const DEFAULT_SESSION_CACHE_SIZE = 10_000;
+/** Default stage throttling. */
+export const DEFAULT_THROTTLE: Required<ThrottleSettings> = Object.freeze({ rateLimit: 50, burstLimit: 100 });
+/** Default retention of every log group the construct creates. */
+export const DEFAULT_LOG_RETENTION = RetentionDays.ONE_MONTH;
+
+/** The props of `MqttUrlVending`, validated and with defaults applied. */
+export interface ResolvedVendingProps {
+  readonly iotEndpoint: string | undefined;
+  readonly publish: readonly string[];
+  readonly subscribe: readonly string[];
+  readonly urlTtlSeconds: number;
+  readonly sessionDurationSeconds: number;
+  readonly sessionCacheSize: number;
+  readonly scope: VendingScope;
+  readonly allowedOrigins: readonly string[];
+  readonly throttle: Required<ThrottleSettings>;
+  readonly logRetention: RetentionDays;
+  readonly iotPolicyIdentity: IotPolicyIdentity;
+}
+
+/**
+ * Validates every prop (throwing {@link InvalidVendingConfigError}) and applies the defaults.
+ */
+export function resolveVendingProps(props: MqttUrlVendingProps): ResolvedVendingProps {
+  if (props.userPool === undefined && props.userPoolClients !== undefined) {
+    throw new InvalidVendingConfigError('userPoolClients', 'needs userPool: pass the pool the clients belong to', `${props.userPoolClients.length} client(s) without a pool`);
+  }
+  if (props.userPool !== undefined && (props.userPoolClients === undefined || props.userPoolClients.length === 0)) {
+    throw new InvalidVendingConfigError('userPoolClients', 'must name at least one app client of userPool (the authorizer audiences)', describeReceived(props.userPoolClients));
+  }
+  const iotEndpoint = props.iotEndpoint === undefined || Token.isUnresolved(props.iotEndpoint)
+    ? props.iotEndpoint
+    : validateIotEndpoint('iotEndpoint', props.iotEndpoint);
+  const publish = validateTopicTemplates('publishTopicTemplates', props.publishTopicTemplates ?? [...DEFAULT_TOPIC_TEMPLATES]);
+  const subscribe = validateTopicTemplates('subscribeTopicTemplates', props.subscribeTopicTemplates ?? [...DEFAULT_TOPIC_TEMPLATES]);
+  assertSessionPolicyFits(publish, subscribe);
+  const scope = props.scope ?? 'per-user';
+  if (!VENDING_SCOPES.includes(scope)) {
+    throw new InvalidVendingConfigError('scope', `must be one of ${VENDING_SCOPES.join(', ')}`, describeReceived(scope));
+  }
+  const iotPolicyIdentity = props.iotPolicyIdentity ?? 'thing-name';
+  if (!IOT_POLICY_IDENTITIES.includes(iotPolicyIdentity)) {
+    throw new InvalidVendingConfigError('iotPolicyIdentity', `must be one of ${IOT_POLICY_IDENTITIES.join(', ')}`, describeReceived(iotPolicyIdentity));
+  }
+  const allowedOrigins = props.allowedOrigins ?? [];
+  if (!Array.isArray(allowedOrigins)) {
+    throw new InvalidVendingConfigError('allowedOrigins', 'must be an array of origins', describeReceived(allowedOrigins));
+  }
+  const throttle = props.throttle ?? DEFAULT_THROTTLE;
+  const urlTtlSeconds = validateDurationSeconds('urlTtl', props.urlTtl ?? DEFAULT_URL_TTL, 1, 900);
+  const sessionDurationSeconds = validateDurationSeconds('sessionDuration', props.sessionDuration ?? DEFAULT_SESSION_DURATION, 900, 3600);
+  // The Lambda refreshes a cached session once less than TTL + 60 s remains; a shorter session
+  // could never serve a URL, and the function refuses such a configuration at cold start.
+  if (scope === 'per-user' && sessionDurationSeconds <= urlTtlSeconds + SESSION_REFRESH_MARGIN_SECONDS) {
+    throw new InvalidVendingConfigError(
+      'sessionDuration',
+      `must exceed urlTtl + ${SESSION_REFRESH_MARGIN_SECONDS} seconds (${urlTtlSeconds + SESSION_REFRESH_MARGIN_SECONDS}) so a session outlives the URLs signed with it`,
+      `${sessionDurationSeconds} seconds`,
+    );
+  }
+  return {
+    iotEndpoint,
+    publish,
+    subscribe,
+    urlTtlSeconds,
+    sessionDurationSeconds,
+    sessionCacheSize: validateInteger('sessionCacheSize', props.sessionCacheSize ?? DEFAULT_SESSION_CACHE_SIZE, 1, 1_000_000),
+    scope,
+    allowedOrigins: allowedOrigins.map((origin: unknown, index) => validateOrigin(`allowedOrigins[${index}]`, origin)),
+    throttle: {
+      rateLimit: validatePositiveNumber('throttle.rateLimit', throttle.rateLimit ?? DEFAULT_THROTTLE.rateLimit),
+      burstLimit: validateInteger('throttle.burstLimit', throttle.burstLimit ?? DEFAULT_THROTTLE.burstLimit, 1, Number.MAX_SAFE_INTEGER),
+    },
+    logRetention: validateRetention('logRetention', props.logRetention ?? DEFAULT_LOG_RETENTION),
+    iotPolicyIdentity,
+  };
+}
+

@@ -1,0 +1,58 @@
+/**
+ * `bin/app.ts` as the CDK CLI runs it (`cdk.json`'s `app` command, context and output directory
+ * passed through the CLI's environment variables), offline and without AWS credentials.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempOutdir } from './template-helpers.js';
+
+const run = promisify(execFile);
+const root = new URL('../../', import.meta.url).pathname;
+const outdirs: string[] = [];
+
+afterAll(() => {
+  for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
+});
+
+async function runApp(context: Record<string, unknown>): Promise<{ code: number; stdout: string; stderr: string; outdir: string }> {
+  const outdir = tempOutdir('bin');
+  outdirs.push(outdir);
+  const env = {
+    PATH: process.env['PATH'] ?? '',
+    HOME: process.env['HOME'] ?? '/tmp',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_CONFIG_FILE: '/nonexistent/config',
+    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
+    CDK_OUTDIR: outdir,
+    CDK_CONTEXT_JSON: JSON.stringify(context),
+  };
+  try {
+    const { stdout, stderr } = await run(join(root, 'node_modules/.bin/tsx'), ['bin/app.ts'], { cwd: root, env });
+    return { code: 0, stdout, stderr, outdir };
+  } catch (error) {
+    const failure = error as { code: number; stdout: string; stderr: string };
+    return { code: failure.code, stdout: failure.stdout, stderr: failure.stderr, outdir };
+  }
+}
+
+describe('bin/app.ts', () => {
+  it('synthesizes the stack offline with no credentials', async () => {
+    const result = await runApp({ stackName: 'BinProbe', 'cli-telemetry': false });
+    expect(result.code, result.stderr).toBe(0);
+    const templatePath = join(result.outdir, 'BinProbe.template.json');
+    expect(existsSync(templatePath)).toBe(true);
+    const template = JSON.parse(readFileSync(templatePath, 'utf8')) as { Outputs: Record<string, unknown> };
+    expect(Object.keys(template.Outputs).sort()).toEqual(['ApiUrl', 'IotEndpoint', 'IotPolicyName', 'Region', 'UserPoolClientId', 'UserPoolId']);
+  }, 60_000);
+
+  it('turns a bad context value into one line naming the key, and exit code 1', async () => {
+    const result = await runApp({ urlTtlSeconds: '0' });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toBe('Invalid configuration: context "urlTtlSeconds" must be an integer in 1..900 (received 0)');
+    // Nothing is synthesized from a rejected configuration.
+    expect(existsSync(join(result.outdir, 'manifest.json'))).toBe(false);
+  }, 60_000);
+});

@@ -1,0 +1,159 @@
+/**
+ * Every prop and context validation: a clear error naming the setting and showing the value
+ * received, thrown before any resource exists (so nothing is synthesized or bundled).
+ */
+import { App, CfnResource, Duration, Stack } from 'aws-cdk-lib';
+import { UserPool, UserPoolClient } from 'aws-cdk-lib/aws-cognito';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { describe, expect, it } from 'vitest';
+import { InvalidVendingConfigError } from '../../lib/config-error.js';
+import { createApp } from '../../lib/create-app.js';
+import { MqttUrlVending, type MqttUrlVendingProps } from '../../lib/mqtt-url-vending.js';
+import { worstCaseSessionPolicyLength } from '../../lib/topic-templates.js';
+import { validateOrigin } from '../../lib/validate-settings.js';
+
+/** Builds the construct with `props`; returns the error and how many CFN resources were left behind. */
+function attempt(props: (stack: Stack) => MqttUrlVendingProps): { error: unknown; resources: number } {
+  const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Probe');
+  let error: unknown;
+  try {
+    new MqttUrlVending(stack, 'Vending', props(stack));
+  } catch (caught) {
+    error = caught;
+  }
+  return { error, resources: stack.node.findAll().filter(CfnResource.isCfnResource).length };
+}
+
+function expectRejected(props: (stack: Stack) => MqttUrlVendingProps, setting: string, message: RegExp): void {
+  const { error, resources } = attempt(props);
+  expect(error).toBeInstanceOf(InvalidVendingConfigError);
+  const invalid = error as InvalidVendingConfigError;
+  expect(invalid.setting).toBe(setting);
+  expect(invalid.message).toMatch(message);
+  expect(invalid.message).toContain(`(received ${invalid.received})`);
+  expect(resources, 'no resource is created for a rejected configuration').toBe(0);
+}
+
+const long = (n: number): string => `t/${'a'.repeat(n)}/\${sub}/*`;
+
+describe('MqttUrlVending props', () => {
+  it.each([
+    ['urlTtl 0 s', { urlTtl: Duration.seconds(0) }, 'urlTtl', /1\.\.900.*received 0 seconds/],
+    ['urlTtl 901 s', { urlTtl: Duration.seconds(901) }, 'urlTtl', /1\.\.900.*received 901 seconds/],
+    ['urlTtl 1.5 s', { urlTtl: Duration.millis(1500) }, 'urlTtl', /whole number of seconds/],
+    ['sessionDuration 899 s', { sessionDuration: Duration.seconds(899) }, 'sessionDuration', /900\.\.3600.*received 899 seconds/],
+    ['sessionDuration 2 h', { sessionDuration: Duration.hours(2) }, 'sessionDuration', /900\.\.3600.*received 7200 seconds/],
+    ['session not outliving a URL', { urlTtl: Duration.seconds(900), sessionDuration: Duration.seconds(900) }, 'sessionDuration', /exceed urlTtl \+ 60 seconds \(960\).*received 900 seconds/],
+    ['sessionCacheSize 0', { sessionCacheSize: 0 }, 'sessionCacheSize', /1\.\.1000000.*received 0/],
+    ['scope "global"', { scope: 'global' as never }, 'scope', /per-user, shared.*received "global"/],
+    ['iotPolicyIdentity "x509"', { iotPolicyIdentity: 'x509' as never }, 'iotPolicyIdentity', /thing-name, cognito-identity.*received "x509"/],
+    ['throttle rate 0', { throttle: { rateLimit: 0 } }, 'throttle.rateLimit', /greater than 0.*received 0/],
+    ['throttle rate NaN', { throttle: { rateLimit: Number.NaN } }, 'throttle.rateLimit', /greater than 0/],
+    ['throttle burst 0', { throttle: { burstLimit: 0 } }, 'throttle.burstLimit', /integer.*received 0/],
+    ['throttle burst 1.5', { throttle: { burstLimit: 1.5 } }, 'throttle.burstLimit', /integer.*received 1.5/],
+    ['log retention forever', { logRetention: RetentionDays.INFINITE }, 'logRetention', /retention in days.*received 9999/],
+    ['log retention 2 days', { logRetention: 2 as RetentionDays }, 'logRetention', /one of 1, 3, 5, 7.*received 2/],
+    ['origin *', { allowedOrigins: ['*'] }, 'allowedOrigins[0]', /wildcards are not allowed.*received "\*"/],
+    ['origin wildcard subdomain', { allowedOrigins: ['https://*.example.com'] }, 'allowedOrigins[0]', /wildcards/],
+    ['origin plain http', { allowedOrigins: ['https://ok.example.com', 'http://app.example.com'] }, 'allowedOrigins[1]', /https.*received "http:\/\/app.example.com"/],
+    ['origin with a path', { allowedOrigins: ['https://app.example.com/app'] }, 'allowedOrigins[0]', /bare origin.*https:\/\/app.example.com/],
+    ['origin with a trailing slash', { allowedOrigins: ['https://app.example.com/'] }, 'allowedOrigins[0]', /bare origin/],
+    ['origin not a URL', { allowedOrigins: ['app.example.com'] }, 'allowedOrigins[0]', /origin such as/],
+    ['endpoint with a scheme', { iotEndpoint: 'wss://abc-ats.iot.eu-west-1.amazonaws.com' }, 'iotEndpoint', /bare host name.*received "wss:/],
+    ['endpoint with a port', { iotEndpoint: 'abc-ats.iot.eu-west-1.amazonaws.com:8883' }, 'iotEndpoint', /without a port/],
+    ['endpoint with a path', { iotEndpoint: 'abc-ats.iot.eu-west-1.amazonaws.com/mqtt' }, 'iotEndpoint', /bare host name/],
+    ['endpoint on loopback', { iotEndpoint: 'localhost' }, 'iotEndpoint', /not a loopback host/],
+    ['endpoint an IP address', { iotEndpoint: '10.0.0.1' }, 'iotEndpoint', /DNS host name/],
+    ['endpoint empty', { iotEndpoint: '' }, 'iotEndpoint', /bare host name.*received ""/],
+  ] satisfies [string, MqttUrlVendingProps, string, RegExp][])('rejects %s', (_name, props, setting, message) => {
+    expectRejected(() => props, setting, message);
+  });
+
+  it.each([
+    ['no ${sub}', ['users/all/*'], /must contain \$\{sub\}/],
+    ['MQTT + wildcard', ['users/${sub}/+/status'], /MQTT wildcards \+ or #.*use the IAM wildcard \*/],
+    ['MQTT # wildcard', ['users/${sub}/#'], /MQTT wildcards/],
+    ['IAM ? wildcard', ['users/${sub}/?'], /single-character wildcard/],
+    ['${sub} not a whole level', ['users/${sub}*'], /whole topic level/],
+    ['${sub} inside a level', ['users/id-${sub}/x'], /whole topic level/],
+    ['another policy variable', ['users/${sub}/${iot:ClientId}'], /policy variables other than \$\{sub\}/],
+    ['white space', ['users/${sub}/a b'], /white space/],
+    ['a non-Latin-1 character', ['users/${sub}/€'], /Latin-1/],
+    ['more than 7 slashes', ['a/b/c/d/e/f/g/${sub}/*'], /at most 7 slashes/],
+    ['over 256 bytes', [long(260)], /at most 256 bytes/],
+    ['an empty template', [''], /non-empty string/],
+  ])('rejects a topic template with %s', (_name, templates, message) => {
+    expectRejected(() => ({ publishTopicTemplates: templates }), 'publishTopicTemplates[0]', message);
+    expectRejected(() => ({ subscribeTopicTemplates: templates }), 'subscribeTopicTemplates[0]', message);
+  });
+
+  it('rejects an empty or oversized template list, and a non-list', () => {
+    expectRejected(() => ({ publishTopicTemplates: [] }), 'publishTopicTemplates', /1\.\.8 topic templates.*received \[\]/);
+    expectRejected(() => ({ subscribeTopicTemplates: Array.from({ length: 9 }, (_, i) => `t${i}/\${sub}`) }), 'subscribeTopicTemplates', /1\.\.8/);
+    expectRejected(() => ({ publishTopicTemplates: 'users/${sub}/*' as never }), 'publishTopicTemplates', /must be an array/);
+  });
+
+  it('rejects templates whose per-user session policy could exceed STS’s 2,048 characters', () => {
+    const templates = [long(100), `u/${'b'.repeat(100)}/\${sub}/*`, `v/${'c'.repeat(100)}/\${sub}/*`];
+    expect(worstCaseSessionPolicyLength(templates, templates)).toBeGreaterThan(2048);
+    expectRejected(() => ({ publishTopicTemplates: templates, subscribeTopicTemplates: templates }), 'publishTopicTemplates + subscribeTopicTemplates', /2048-character limit.*128-character sub/);
+    expect(worstCaseSessionPolicyLength(['users/${sub}/*'], ['users/${sub}/*'])).toBeLessThan(2048);
+  });
+
+  it('requires clients with an imported pool, and a pool with clients', () => {
+    expectRejected((stack) => ({ userPool: UserPool.fromUserPoolId(stack, 'Pool', 'eu-west-1_abc') }), 'userPoolClients', /at least one app client.*received undefined/);
+    expectRejected((stack) => ({ userPool: UserPool.fromUserPoolId(stack, 'Pool', 'eu-west-1_abc'), userPoolClients: [] }), 'userPoolClients', /received \[\]/);
+    expectRejected((stack) => ({ userPoolClients: [UserPoolClient.fromUserPoolClientId(stack, 'Client', 'abc')] }), 'userPoolClients', /needs userPool.*received 1 client\(s\) without a pool/);
+  });
+
+  it('accepts https origins with ports and plain-http loopback origins', () => {
+    for (const origin of ['https://app.example.com', 'https://app.example.com:8443', 'http://localhost:3000', 'http://127.0.0.1:8080', 'http://[::1]:3000']) {
+      expect(validateOrigin('origin', origin)).toBe(origin);
+    }
+  });
+
+  it('allows a session exactly one second longer than TTL + 60 s, and ignores the session length in shared scope', () => {
+    expect(attempt(() => ({ urlTtl: Duration.seconds(900), sessionDuration: Duration.seconds(961), iotEndpoint: 'x' })).error).toBeUndefined();
+    expect(attempt(() => ({ scope: 'shared', urlTtl: Duration.seconds(900), sessionDuration: Duration.seconds(900), iotEndpoint: 'x' })).error).toBeUndefined();
+  });
+});
+
+describe('stack context', () => {
+  const rejectContext = (context: Record<string, unknown>, setting: string, message: RegExp): void => {
+    let error: unknown;
+    try {
+      createApp({ context });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(InvalidVendingConfigError);
+    expect((error as InvalidVendingConfigError).setting).toBe(setting);
+    expect((error as Error).message).toMatch(message);
+  };
+
+  it.each([
+    [{ urlTtlSeconds: 'abc' }, 'context "urlTtlSeconds"', /integer in 1\.\.900.*received "abc"/],
+    [{ urlTtlSeconds: '1000' }, 'context "urlTtlSeconds"', /received 1000/],
+    [{ sessionDurationSeconds: 60 }, 'context "sessionDurationSeconds"', /900\.\.3600.*received 60/],
+    [{ sessionCacheSize: '-1' }, 'context "sessionCacheSize"', /received -1/],
+    [{ scope: 'everyone' }, 'context "scope"', /per-user, shared.*received "everyone"/],
+    [{ iotPolicyIdentity: 'clientid' }, 'context "iotPolicyIdentity"', /received "clientid"/],
+    [{ iotEndpoint: 'https://abc-ats.iot.eu-west-1.amazonaws.com' }, 'context "iotEndpoint"', /bare host name/],
+    [{ iotEndpoint: 42 }, 'context "iotEndpoint"', /must be a string.*received 42/],
+    [{ allowedOrigins: '["https://a.example.com"' }, 'context "allowedOrigins"', /JSON array or a comma-separated list/],
+    [{ allowedOrigins: 'https://a.example.com,*' }, 'context "allowedOrigins"[1]', /wildcards/],
+    [{ allowedOrigins: { a: 1 } }, 'context "allowedOrigins"', /list of origins/],
+    [{ publishTopicTemplates: '["users/all/*"]' }, 'context "publishTopicTemplates"[0]', /must contain \$\{sub\}/],
+    [{ subscribeTopicTemplates: 'users/${sub}/#' }, 'context "subscribeTopicTemplates"[0]', /MQTT wildcards/],
+    [{ throttleRateLimit: '0' }, 'context "throttleRateLimit"', /greater than 0.*received 0/],
+    [{ throttleBurstLimit: 'lots' }, 'context "throttleBurstLimit"', /received "lots"/],
+    [{ logRetentionDays: 0 }, 'context "logRetentionDays"', /retention in days.*received 0/],
+    [{ userPoolClientIds: 'abc' }, 'context "userPoolClientIds"', /needs context "userPoolId"/],
+    [{ userPoolId: 'eu-west-1_abc' }, 'context "userPoolClientIds"', /at least one app client/],
+    [{ userPoolId: 'not a pool', userPoolClientIds: 'abc' }, 'context "userPoolId"', /user pool id.*received "not a pool"/],
+    [{ userPoolId: 'eu-west-1_abc', userPoolClientIds: 'abc,d e' }, 'context "userPoolClientIds"', /app client ids/],
+    [{ stackName: '1-bad' }, 'context "stackName"', /CloudFormation stack name.*received "1-bad"/],
+  ] satisfies [Record<string, unknown>, string, RegExp][])('rejects %j', (context, setting, message) => {
+    rejectContext(context, setting, message);
+  });
+});
