@@ -1,0 +1,275 @@
+/**
+ * The demo page in Debian's Chromium (driven by playwright-core, which never downloads a browser)
+ * against the local stack started in-process: sign in, connect, publish and receive; a second user
+ * in another browser context sees nothing of the first and is refused the first user's topic; a
+ * dropped connection comes back with a freshly vended URL.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { chromium, type Browser, type BrowserContext, type Page, type WebSocket } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalStack, type LocalStack } from '../local-stack/dev-server.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SCREENSHOT = 'test-results/demo.png';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--no-first-run',
+];
+
+/** One signed-in user's page, with what it asked the API and which WebSockets it opened. */
+interface DemoUser {
+  readonly context: BrowserContext;
+  readonly page: Page;
+  readonly sub: string;
+  /** The MQTT client ID: `<sub>-<this tab's suffix>`. */
+  readonly clientId: string;
+  /** Bodies of the successful `GET /mqtt-url` answers, in order. */
+  readonly vended: Array<{ readonly url: string; readonly clientId: string }>;
+  /** The page's WebSockets, in order. */
+  readonly sockets: WebSocket[];
+}
+
+let stack: LocalStack | undefined;
+let browser: Browser | undefined;
+let missingBrowser: Error | undefined;
+const contexts: BrowserContext[] = [];
+
+function running(): { stack: LocalStack; browser: Browser } {
+  if (missingBrowser !== undefined) throw missingBrowser;
+  if (stack === undefined || browser === undefined) throw new Error('beforeAll did not start the local stack and Chromium');
+  return { stack, browser };
+}
+
+/** A fresh browser context (own storage, own cookies) that can reach nothing but 127.0.0.1. */
+async function newContext(): Promise<BrowserContext> {
+  const context = await running().browser.newContext({ viewport: { width: 1280, height: 960 } });
+  contexts.push(context);
+  context.setDefaultTimeout(15_000);
+  // Tests never reach AWS or any other host, whatever the page tries.
+  await context.route((url) => url.hostname !== '127.0.0.1', (route) => route.abort('blockedbyclient'));
+  return context;
+}
+
+/**
+ * Opens the demo page in a new browser context and signs `username` in.
+ * @param options.fakeClock install Playwright's clock before the page loads, so a test can jump ahead
+ */
+async function signIn(username: string, options: { fakeClock?: boolean } = {}): Promise<DemoUser> {
+  const { stack: local } = running();
+  const context = await newContext();
+  if (options.fakeClock) await context.clock.install();
+  const page = await context.newPage();
+  const vended: Array<{ url: string; clientId: string }> = [];
+  const sockets: WebSocket[] = [];
+  page.on('websocket', (socket) => sockets.push(socket));
+  page.on('response', (response) => {
+    if (new URL(response.url()).pathname === '/mqtt-url' && response.status() === 200) {
+      void response.json().then((body: { url: string; clientId: string }) => vended.push(body));
+    }
+  });
+
+  await page.goto(local.url);
+  await page.getByTestId('mode-banner').filter({ hasText: 'Local stack' }).waitFor();
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill('local-dev');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const status = page.getByTestId('auth-status').filter({ hasText: `Signed in as ${username}` });
+  await status.waitFor();
+  const sub = /\(sub ([^)]+)\)/.exec((await status.textContent()) ?? '')?.[1];
+  if (sub === undefined) throw new Error(`no sub shown for ${username}`);
+  const suffix = await page.getByLabel('Client ID suffix (optional)').inputValue();
+  expect(suffix).toMatch(/^tab-[0-9a-f]{6}$/);
+  return { context, page, sub, clientId: `${sub}-${suffix}`, vended, sockets };
+}
+
+async function connect(user: DemoUser): Promise<void> {
+  await user.page.getByRole('button', { name: 'Connect', exact: true }).click();
+  await connected(user.page);
+}
+
+function connected(page: Page): Promise<void> {
+  return page.locator('[data-testid="connection-state"][data-state="connected"]').waitFor();
+}
+
+async function subscribe(page: Page, topic?: string): Promise<string> {
+  if (topic !== undefined) await page.getByLabel('Topic filter').fill(topic);
+  await page.getByRole('button', { name: 'Subscribe', exact: true }).click();
+  const status = page.getByTestId('subscribe-status').filter({ hasText: /^(Subscribed to|Subscription to .* refused)/ });
+  await status.waitFor();
+  return (await status.textContent()) ?? '';
+}
+
+async function publish(page: Page, message: string): Promise<void> {
+  await page.getByLabel('Message', { exact: true }).fill(message);
+  await page.getByRole('button', { name: 'Publish', exact: true }).click();
+}
+
+/** Waits for a received message with this text and returns its topic. */
+async function received(page: Page, text: string): Promise<string> {
+  const entry = page.locator('[data-testid="log-entry"][data-kind="received"]').filter({ hasText: text });
+  await entry.waitFor();
+  return (await entry.locator('.topic').textContent()) ?? '';
+}
+
+/** `20240501T120000Z` → `2024-05-01T12:00:00Z`. */
+function amzDateToIso(value: string): string {
+  return value.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z');
+}
+
+function receivedTexts(page: Page): Promise<string[]> {
+  return page.locator('[data-testid="log-entry"][data-kind="received"] .text').allTextContents();
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    // Recorded, not thrown: a failing beforeAll marks the tests "skipped"; each must FAIL instead.
+    missingBrowser = new Error(
+      `The browser tests need Debian's Chromium at ${CHROMIUM} (apt-get install chromium; .ci/run installs it). ` +
+        'playwright-core never downloads a browser.',
+    );
+    return;
+  }
+  stack = await startLocalStack({ port: 0, quiet: true });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+});
+
+afterAll(async () => {
+  for (const context of contexts) await context.close().catch(() => undefined);
+  await browser?.close();
+  await stack?.stop();
+});
+
+describe('demo page in Chromium against the local stack', () => {
+  let alice: DemoUser | undefined;
+
+  /** Alice, signed in and connected (by the first test, or now when it runs alone). */
+  async function connectedAlice(): Promise<DemoUser> {
+    if (alice === undefined) {
+      alice = await signIn('alice');
+      await connect(alice);
+    }
+    return alice;
+  }
+
+  it('signs in, shows the vended client ID and topics, connects, publishes and sees the message', async () => {
+    const { page, sub, clientId, vended } = await connectedAlice();
+
+    expect(await page.getByTestId('client-id').textContent()).toBe(clientId);
+    expect(await page.getByTestId('publish-topics').textContent()).toBe(`users/${sub}/*`);
+    expect(await page.getByTestId('subscribe-topics').textContent()).toBe(`users/${sub}/*`);
+    expect(vended.map((v) => v.clientId)).toEqual([clientId]);
+
+    expect(await subscribe(page)).toBe(`Subscribed to users/${sub}/#`);
+    const text = 'hello from alice <img src=x onerror="window.__xss=1">';
+    await publish(page, text);
+    expect(await received(page, text)).toBe(`users/${sub}/chat`);
+    // The payload was shown as text: no element was created from it.
+    expect(await page.locator('#message-log img').count()).toBe(0);
+    expect(await page.evaluate(() => (window as { __xss?: number }).__xss)).toBeUndefined();
+
+    await mkdir('test-results', { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  });
+
+  it("a second tab of the same user gets its own client ID and receives the first tab's chat", async () => {
+    const alice = await connectedAlice();
+    const secondTab = await signIn('alice');
+    await connect(secondTab);
+    expect(secondTab.sub).toBe(alice.sub);
+    expect(secondTab.clientId).not.toBe(alice.clientId);
+    expect(await subscribe(secondTab.page)).toBe(`Subscribed to users/${alice.sub}/#`);
+
+    await publish(alice.page, 'hi from tab one');
+    expect(await received(secondTab.page, 'hi from tab one')).toBe(`users/${alice.sub}/chat`);
+    // Neither tab took the other's client ID over: each still has its first and only socket.
+    expect(alice.sockets).toHaveLength(1);
+    expect(secondTab.sockets).toHaveLength(1);
+    await secondTab.context.close();
+  });
+
+  it("a second user sees nothing of the first and is refused the first user's topic", async () => {
+    const alice = await connectedAlice();
+    const bob = await signIn('bob');
+    await connect(bob);
+    expect(bob.sub).not.toBe(alice.sub);
+    expect(await bob.page.getByTestId('client-id').textContent()).toBe(bob.clientId);
+
+    const refusal = await subscribe(bob.page, `users/${alice.sub}/#`);
+    expect(refusal).toMatch(new RegExp(`^Subscription to users/${alice.sub}/# refused`));
+    expect(await subscribe(bob.page, `users/${bob.sub}/#`)).toBe(`Subscribed to users/${bob.sub}/#`);
+
+    expect(await subscribe(alice.page, `users/${alice.sub}/#`)).toBe(`Subscribed to users/${alice.sub}/#`);
+    await publish(alice.page, 'second secret from alice');
+    await received(alice.page, 'second secret from alice');
+    // Bob's own message arriving after Alice's proves his connection delivers; hers never came.
+    await publish(bob.page, 'bob only');
+    await received(bob.page, 'bob only');
+    expect(await receivedTexts(bob.page)).toEqual(['bob only']);
+    expect(await receivedTexts(alice.page)).not.toContain('bob only');
+    await bob.context.close();
+  });
+
+  it("takes a deployed stack's outputs from the query string, keeps them, and can go back to the local stack", async () => {
+    const context = await newContext();
+    const page = await context.newPage();
+    const { stack: local } = running();
+    await page.goto(`${local.url}/?apiUrl=${encodeURIComponent('https://abc123.execute-api.eu-west-1.amazonaws.com/')}&clientId=2abc3def&region=eu-west-1`);
+    await page.getByTestId('mode-banner').filter({ hasText: 'Deployed stack · abc123.execute-api.eu-west-1.amazonaws.com · eu-west-1' }).waitFor();
+    expect(new URL(page.url()).search).toBe(''); // the outputs left the address bar…
+    await page.reload(); // …and were kept
+    await page.getByTestId('mode-banner').filter({ hasText: 'Deployed stack' }).waitFor();
+    expect(await page.getByLabel(/User pool client id/).inputValue()).toBe('2abc3def');
+    expect(await page.locator('#password-hint').isHidden()).toBe(true);
+
+    await page.getByText('Use a deployed stack').click();
+    await page.getByLabel(/^Region/).fill('not a region');
+    await page.getByRole('button', { name: 'Use this stack' }).click();
+    await page.locator('#settings-status').filter({ hasText: 'Region must look like eu-west-1 (received "not a region")' }).waitFor();
+
+    await page.getByRole('button', { name: 'Back to the local stack' }).click();
+    await page.getByTestId('mode-banner').filter({ hasText: 'Local stack' }).waitFor();
+    await context.close();
+  });
+
+  it('a dropped connection reconnects with the freshly prefetched URL', async () => {
+    const carol = await signIn('carol', { fakeClock: true });
+    await connect(carol);
+    const { page } = carol;
+    expect(carol.vended).toHaveLength(1);
+    expect(carol.sockets).toHaveLength(1);
+
+    // Signing is deterministic per second: let the stack's (real) clock reach the next second so
+    // the prefetched URL differs from the first one.
+    const signedAt = Date.parse(amzDateToIso(new URL(carol.vended[0]?.url ?? '').searchParams.get('X-Amz-Date') ?? ''));
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, signedAt + 1_050 - Date.now())));
+    // The page prefetches the next URL at most 240 s into a 300 s URL's life; jump past that.
+    const prefetched = page.waitForResponse((r) => new URL(r.url()).pathname === '/mqtt-url' && r.status() === 200);
+    await page.clock.fastForward('04:01');
+    await prefetched;
+    await page.getByTestId('vend-count').filter({ hasText: '2' }).waitFor();
+    expect(carol.sockets).toHaveLength(1); // prefetching did not disturb the connection
+
+    const reopened = page.waitForEvent('websocket');
+    await page.getByRole('button', { name: 'Drop connection' }).click();
+    await page.locator('[data-testid="connection-state"][data-state="offline"]').waitFor();
+    const socket = await reopened;
+    await connected(page);
+
+    expect(carol.vended).toHaveLength(2);
+    const [first, second] = carol.vended;
+    // Compared, never printed: the URLs are bearer secrets.
+    expect(second?.url !== first?.url, 'the prefetch vended a new URL').toBe(true);
+    expect(socket.url() === second?.url, 'the reconnect used the newest vended URL').toBe(true);
+
+    await subscribe(page);
+    await publish(page, 'carol is back');
+    await received(page, 'carol is back');
+  });
+});

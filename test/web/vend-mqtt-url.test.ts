@@ -1,0 +1,195 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ConnectMqttOptionError, VendingError } from '../../web/errors.js';
+import type { GetTokenOptions } from '../../web/types.js';
+import { parseRetryAfter, vendMqttUrl, vendingRequestUrl } from '../../web/vend-mqtt-url.js';
+import { FakeFetch, jsonResponse, vendedBody } from './fixtures.js';
+
+const API = 'https://abc123.execute-api.eu-west-1.amazonaws.com/';
+const NOW = new Date('2024-05-01T12:00:00Z');
+
+/** Hands out `token-1`, `token-2`, … and records the options of every call. */
+function tokenSource(): { getToken: (options?: GetTokenOptions) => Promise<string>; calls: Array<GetTokenOptions | undefined> } {
+  const calls: Array<GetTokenOptions | undefined> = [];
+  return {
+    calls,
+    getToken: async (options) => {
+      calls.push(options);
+      return `token-${calls.length}`;
+    },
+  };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: NOW, toFake: ['Date'] });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('vendMqttUrl', () => {
+  it('sends GET <apiUrl>/mqtt-url with the bearer token and returns the validated answer', async () => {
+    const fake = new FakeFetch().next(() => jsonResponse(200, vendedBody({ signedAt: NOW })));
+    const { getToken, calls } = tokenSource();
+    const vended = await vendMqttUrl({ apiUrl: API, getToken, fetch: fake.fetch });
+
+    expect(fake.requests).toHaveLength(1);
+    expect(fake.requests[0]?.url).toBe('https://abc123.execute-api.eu-west-1.amazonaws.com/mqtt-url');
+    expect(fake.requests[0]?.authorization).toBe('Bearer token-1');
+    expect(fake.requests[0]?.init.method).toBe('GET');
+    expect(calls).toEqual([undefined]);
+    expect(vended.clientId).toBe('user-1');
+    expect(vended.topics.publish).toEqual(['users/user-1/*']);
+    expect(vended.lifetimeMs).toBe(300_000);
+    expect(vended.requestedAt).toBe(NOW.getTime());
+    expect(vended.usableUntil).toBe(NOW.getTime() + 300_000 - 5_000);
+  });
+
+  it('passes clientSuffix as a query parameter and keeps a stage path', async () => {
+    const fake = new FakeFetch().next(() => jsonResponse(200, vendedBody({ signedAt: NOW, clientId: 'user-1-tab_2' })));
+    await vendMqttUrl({ apiUrl: 'https://api.example.com/prod//', getToken: () => 't', clientSuffix: 'tab_2', fetch: fake.fetch });
+    expect(fake.requests[0]?.url).toBe('https://api.example.com/prod/mqtt-url?clientSuffix=tab_2');
+  });
+
+  it('on 401 asks for a refreshed token once and retries with it', async () => {
+    const fake = new FakeFetch()
+      .next(() => jsonResponse(401, { error: { code: 'Unauthorized', message: 'expired' } }))
+      .next(() => jsonResponse(200, vendedBody({ signedAt: NOW })));
+    const { getToken, calls } = tokenSource();
+    const vended = await vendMqttUrl({ apiUrl: API, getToken, fetch: fake.fetch });
+
+    expect(vended.clientId).toBe('user-1');
+    expect(calls).toEqual([undefined, { forceRefresh: true }]);
+    expect(fake.requests.map((r) => r.authorization)).toEqual(['Bearer token-1', 'Bearer token-2']);
+  });
+
+  it('gives up after the second 401 with a VendingError carrying the API code', async () => {
+    const unauthorized = (): Response => jsonResponse(401, { error: { code: 'Unauthorized', message: 'No usable identity' } });
+    const fake = new FakeFetch().next(unauthorized).next(unauthorized).otherwise(unauthorized);
+    const { getToken, calls } = tokenSource();
+    const error = await rejection(vendMqttUrl({ apiUrl: API, getToken, fetch: fake.fetch }));
+
+    expect(error).toBeInstanceOf(VendingError);
+    expect(error).toMatchObject({ name: 'VendingError', status: 401, code: 'Unauthorized', message: 'No usable identity' });
+    expect(fake.requests).toHaveLength(2);
+    expect(calls).toHaveLength(2);
+  });
+
+  it.each([
+    [400, 'InvalidClientSuffix', 'clientSuffix must be 1-32 of A-Z a-z 0-9 _ -'],
+    [403, 'Forbidden', 'This identity cannot be given an MQTT client ID'],
+    [500, 'ConfigurationError', 'The service is misconfigured'],
+  ])('maps HTTP %i to a VendingError with the body code and message, without retrying', async (status, code, message) => {
+    const fake = new FakeFetch().next(() => jsonResponse(status, { error: { code, message } }));
+    const { getToken, calls } = tokenSource();
+    const error = await rejection(vendMqttUrl({ apiUrl: API, getToken, fetch: fake.fetch }));
+    expect(error).toMatchObject({ name: 'VendingError', status, code, message, retryAfterSeconds: undefined });
+    expect(calls).toHaveLength(1);
+  });
+
+  it('keeps Retry-After of a 503', async () => {
+    const fake = new FakeFetch().next(() =>
+      jsonResponse(503, { error: { code: 'ServiceUnavailable', message: 'Try again shortly' } }, { 'Retry-After': '7' }),
+    );
+    const error = await rejection(vendMqttUrl({ apiUrl: API, getToken: () => 't', fetch: fake.fetch }));
+    expect(error).toMatchObject({ status: 503, code: 'ServiceUnavailable', retryAfterSeconds: 7 });
+  });
+
+  it('maps a non-JSON error body (a gateway or proxy page) to UnexpectedResponse', async () => {
+    const fake = new FakeFetch().next(() => new Response('<html>Bad gateway</html>', { status: 502 }));
+    const error = await rejection(vendMqttUrl({ apiUrl: API, getToken: () => 't', fetch: fake.fetch }));
+    expect(error).toMatchObject({ status: 502, code: 'UnexpectedResponse', message: 'The vending API answered HTTP 502' });
+  });
+
+  it('maps a failed fetch to NetworkError (status 0) without the URL in the message, cause kept', async () => {
+    const cause = new TypeError('Failed to fetch');
+    const fake = new FakeFetch().next(() => {
+      throw cause;
+    });
+    const error = await rejection(vendMqttUrl({ apiUrl: API, getToken: () => 't', fetch: fake.fetch }));
+    expect(error).toMatchObject({ status: 0, code: 'NetworkError', cause });
+    expect((error as Error).message).not.toContain('execute-api');
+  });
+
+  it('reports an aborted request as Aborted', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const fake = new FakeFetch().next(() => jsonResponse(200, vendedBody({ signedAt: NOW })));
+    const error = await rejection(vendMqttUrl({ apiUrl: API, getToken: () => 't', fetch: fake.fetch, signal: controller.signal }));
+    expect(error).toMatchObject({ status: 0, code: 'Aborted' });
+  });
+
+  it.each([
+    ['a body that is not JSON', () => new Response('not json', { status: 200 })],
+    ['a body without url', () => jsonResponse(200, { ...vendedBody({ signedAt: NOW }), url: undefined })],
+    ['an https:// url', () => jsonResponse(200, { ...vendedBody({ signedAt: NOW }), url: 'https://x/mqtt?a=b' })],
+    ['a bad expiresAt', () => jsonResponse(200, { ...vendedBody({ signedAt: NOW }), expiresAt: 'soon' })],
+    ['topics not arrays of strings', () => jsonResponse(200, { ...vendedBody({ signedAt: NOW }), topics: { publish: [1], subscribe: [] } })],
+    ['an already expired URL', () => jsonResponse(200, vendedBody({ signedAt: new Date(NOW.getTime() - 400_000), ttlSeconds: 0 }))],
+  ])('refuses %s as InvalidResponse', async (_label, responder) => {
+    const fake = new FakeFetch().next(responder);
+    const error = await rejection(vendMqttUrl({ apiUrl: API, getToken: () => 't', fetch: fake.fetch }));
+    expect(error).toMatchObject({ name: 'VendingError', status: 200, code: 'InvalidResponse' });
+    expect((error as Error).message).not.toContain('X-Amz');
+  });
+
+  it('refuses a token that is not a non-empty string, describing it without echoing it', async () => {
+    const fake = new FakeFetch();
+    const error = await rejection(vendMqttUrl({ apiUrl: API, getToken: () => 'secret token', fetch: fake.fetch }));
+    expect(error).toBeInstanceOf(ConnectMqttOptionError);
+    expect((error as ConnectMqttOptionError).option).toBe('getToken');
+    expect((error as Error).message).not.toContain('secret');
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it('lets errors thrown by getToken propagate unchanged', async () => {
+    const signInAgain = new Error('Please sign in again');
+    const fake = new FakeFetch().next(() => jsonResponse(401, { error: { code: 'Unauthorized', message: 'expired' } }));
+    const getToken = (options?: GetTokenOptions): string => {
+      if (options?.forceRefresh) throw signInAgain;
+      return 't';
+    };
+    await expect(vendMqttUrl({ apiUrl: API, getToken, fetch: fake.fetch })).rejects.toBe(signInAgain);
+  });
+});
+
+describe('vendingRequestUrl', () => {
+  it.each([
+    ['apiUrl', 'not a url', undefined],
+    ['apiUrl', 'ftp://api.example.com/', undefined],
+    ['apiUrl', 'https://api.example.com/?stage=prod', undefined],
+    ['apiUrl', 42, undefined],
+    ['clientSuffix', API, ''],
+    ['clientSuffix', API, 'has space'],
+    ['clientSuffix', API, 'users/#'],
+    ['clientSuffix', API, 'x'.repeat(33)],
+  ])('refuses a bad %s before any request (%s, %s)', (option, apiUrl, clientSuffix) => {
+    let error: unknown;
+    try {
+      vendingRequestUrl(apiUrl, clientSuffix);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConnectMqttOptionError);
+    expect(error).toMatchObject({ option });
+    expect((error as Error).message).toMatch(/^Invalid (apiUrl|clientSuffix): .* \(received .*\)$/);
+  });
+});
+
+describe('parseRetryAfter', () => {
+  it('reads delta-seconds and HTTP dates', () => {
+    expect(parseRetryAfter(null)).toBeUndefined();
+    expect(parseRetryAfter('3')).toBe(3);
+    expect(parseRetryAfter('Wed, 01 May 2024 12:00:10 GMT', NOW.getTime())).toBe(10);
+    expect(parseRetryAfter('Wed, 01 May 2024 11:00:00 GMT', NOW.getTime())).toBe(0);
+    expect(parseRetryAfter('soon')).toBeUndefined();
+  });
+});

@@ -1,0 +1,295 @@
+/**
+ * The demo page: sign in with Cognito (or the local stack's stand-in), vend a URL and connect with
+ * `connectMqtt`, subscribe, publish and watch the log. Bundled by esbuild to `/app.js`.
+ * Everything that comes from the network is rendered with `textContent`.
+ */
+import { connectMqtt, VendingError, type FetchLike, type MqttConnection } from '../connect-mqtt.js';
+import { CognitoAuthError, CognitoSession } from './cognito-session.js';
+import { MessageLog } from './message-log.js';
+import { deployedSettings, forgetDeployedOutputs, resolveSettings, saveDeployedOutputs, type DemoSettings } from './settings.js';
+
+/** Looks an element up by id and checks its type, so a renamed id fails loudly at start-up. */
+function element<T extends HTMLElement>(id: string, type: { new (): T; prototype: T }): T {
+  const found = document.getElementById(id);
+  if (!(found instanceof type)) throw new Error(`The demo page lacks #${id}`);
+  return found;
+}
+
+const ui = {
+  modeBanner: element('mode-banner', HTMLParagraphElement),
+  signInForm: element('sign-in-form', HTMLFormElement),
+  username: element('username', HTMLInputElement),
+  password: element('password', HTMLInputElement),
+  passwordHint: element('password-hint', HTMLParagraphElement),
+  signInButton: element('sign-in-button', HTMLButtonElement),
+  signOutButton: element('sign-out-button', HTMLButtonElement),
+  authStatus: element('auth-status', HTMLParagraphElement),
+  connectForm: element('connect-form', HTMLFormElement),
+  clientSuffix: element('client-suffix', HTMLInputElement),
+  connectButton: element('connect-button', HTMLButtonElement),
+  disconnectButton: element('disconnect-button', HTMLButtonElement),
+  forceDisconnectButton: element('force-disconnect-button', HTMLButtonElement),
+  connectionState: element('connection-state', HTMLElement),
+  clientId: element('client-id', HTMLElement),
+  publishTopics: element('publish-topics', HTMLElement),
+  subscribeTopics: element('subscribe-topics', HTMLElement),
+  endpoint: element('endpoint', HTMLElement),
+  vendCount: element('vend-count', HTMLElement),
+  connectionStatus: element('connection-status', HTMLParagraphElement),
+  subscribeForm: element('subscribe-form', HTMLFormElement),
+  subscribeTopic: element('subscribe-topic', HTMLInputElement),
+  subscribeButton: element('subscribe-button', HTMLButtonElement),
+  subscribeStatus: element('subscribe-status', HTMLParagraphElement),
+  publishForm: element('publish-form', HTMLFormElement),
+  publishTopic: element('publish-topic', HTMLInputElement),
+  publishMessage: element('publish-message', HTMLInputElement),
+  publishButton: element('publish-button', HTMLButtonElement),
+  clearLogButton: element('clear-log-button', HTMLButtonElement),
+  settings: element('settings', HTMLDetailsElement),
+  settingsForm: element('settings-form', HTMLFormElement),
+  settingsApiUrl: element('settings-api-url', HTMLInputElement),
+  settingsClientId: element('settings-client-id', HTMLInputElement),
+  settingsRegion: element('settings-region', HTMLInputElement),
+  settingsLocalButton: element('settings-local-button', HTMLButtonElement),
+  settingsStatus: element('settings-status', HTMLParagraphElement),
+};
+
+const log = new MessageLog(element('message-log', HTMLOListElement));
+
+type ConnectionState = 'signed-out' | 'disconnected' | 'vending' | 'connecting' | 'connected' | 'offline' | 'reconnecting' | 'error';
+
+let settings: DemoSettings | undefined;
+let session: CognitoSession | undefined;
+let connection: MqttConnection | undefined;
+let state: ConnectionState = 'signed-out';
+let vended = 0;
+
+function setStatus(target: HTMLElement, text: string, tone: 'ok' | 'error' | 'info' = 'info'): void {
+  target.textContent = text;
+  target.dataset['tone'] = tone;
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof VendingError) return `${error.code} (HTTP ${error.status}): ${error.message}`;
+  if (error instanceof CognitoAuthError) return `${error.type}: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+function render(): void {
+  const signedIn = session !== undefined;
+  const connected = state === 'connected';
+  ui.connectionState.dataset['state'] = state;
+  ui.connectionState.textContent = state.replace('-', ' ');
+  ui.signInButton.disabled = settings === undefined;
+  ui.signOutButton.disabled = !signedIn;
+  ui.connectButton.disabled = !signedIn || connection !== undefined || state === 'vending';
+  ui.disconnectButton.disabled = connection === undefined;
+  ui.forceDisconnectButton.disabled = !connected;
+  ui.subscribeButton.disabled = !connected;
+  ui.publishButton.disabled = !connected;
+  ui.vendCount.textContent = String(vended);
+}
+
+function setState(next: ConnectionState): void {
+  state = next;
+  render();
+}
+
+/** The page's `fetch` for connectMqtt: counts vended URLs so the page (and its tests) can show them. */
+const countingFetch: FetchLike = async (input, init) => {
+  const response = await fetch(input, init);
+  if (response.ok) {
+    vended += 1;
+    render();
+  }
+  return response;
+};
+
+function showConnectionDetails(current: MqttConnection | undefined): void {
+  ui.clientId.textContent = current?.clientId ?? '–';
+  ui.publishTopics.textContent = current ? current.topics.publish.join(', ') : '–';
+  ui.subscribeTopics.textContent = current ? current.topics.subscribe.join(', ') : '–';
+  ui.endpoint.textContent = current ? `${current.endpoint} (${current.region})` : '–';
+}
+
+async function connect(): Promise<void> {
+  if (session === undefined || settings === undefined || connection !== undefined) return;
+  const suffix = ui.clientSuffix.value.trim();
+  setState('vending');
+  setStatus(ui.connectionStatus, 'Asking the API for a presigned URL…');
+  let current: MqttConnection;
+  try {
+    current = await connectMqtt({
+      apiUrl: settings.apiUrl,
+      getToken: session.getToken,
+      fetch: countingFetch,
+      ...(suffix === '' ? {} : { clientSuffix: suffix }),
+    });
+  } catch (error) {
+    setState('error');
+    setStatus(ui.connectionStatus, `Could not connect: ${describeError(error)}`, 'error');
+    log.add('error', `Vending failed: ${describeError(error)}`);
+    return;
+  }
+  connection = current;
+  showConnectionDetails(current);
+  setState('connecting');
+  setStatus(ui.connectionStatus, 'Connecting…');
+  const { client } = current;
+  client.on('connect', () => {
+    setState('connected');
+    setStatus(ui.connectionStatus, `Connected as ${current.clientId}`, 'ok');
+    log.add('info', `Connected as ${current.clientId}`);
+  });
+  client.on('reconnect', () => setState('reconnecting'));
+  client.on('offline', () => {
+    setState('offline');
+    setStatus(ui.connectionStatus, 'Connection lost; mqtt.js reconnects with a fresh URL', 'error');
+    log.add('info', 'Connection lost');
+  });
+  client.on('close', () => {
+    if (connection === current && state === 'connected') setState('offline');
+  });
+  client.on('error', (error) => log.add('error', describeError(error)));
+  client.on('message', (topic, payload) => log.add('received', new TextDecoder().decode(payload), topic));
+}
+
+async function disconnect(): Promise<void> {
+  const current = connection;
+  if (current === undefined) return;
+  connection = undefined;
+  await current.end();
+  showConnectionDetails(undefined);
+  setState(session ? 'disconnected' : 'signed-out');
+  setStatus(ui.connectionStatus, 'Disconnected');
+  log.add('info', 'Disconnected');
+}
+
+function subscribe(): void {
+  const topic = ui.subscribeTopic.value.trim();
+  if (connection === undefined || topic === '') return;
+  setStatus(ui.subscribeStatus, `Subscribing to ${topic}…`);
+  connection.client.subscribe(topic, { qos: 0 }, (error) => {
+    if (error) {
+      // AWS IoT answers an unauthorized SUBSCRIBE with SUBACK 0x80; mqtt.js reports it here.
+      setStatus(ui.subscribeStatus, `Subscription to ${topic} refused: ${error.message}`, 'error');
+      log.add('error', `Subscription to ${topic} refused`);
+    } else {
+      setStatus(ui.subscribeStatus, `Subscribed to ${topic}`, 'ok');
+      log.add('info', `Subscribed to ${topic}`);
+    }
+  });
+}
+
+function publish(): void {
+  const topic = ui.publishTopic.value.trim();
+  const message = ui.publishMessage.value;
+  if (connection === undefined || topic === '') return;
+  // QoS 0: AWS IoT disconnects a client that publishes where it may not, and a QoS 1 message
+  // would be re-sent (and refused) on every reconnect.
+  connection.client.publish(topic, message, { qos: 0 }, (error) => {
+    if (error) log.add('error', `Publish to ${topic} failed: ${error.message}`);
+    else log.add('sent', message, topic);
+  });
+  ui.publishMessage.value = '';
+}
+
+async function signIn(): Promise<void> {
+  if (settings === undefined) return;
+  const username = ui.username.value.trim();
+  setStatus(ui.authStatus, 'Signing in…');
+  ui.signInButton.disabled = true;
+  try {
+    session = await CognitoSession.signIn(settings.cognitoUrl, settings.userPoolClientId, username, ui.password.value);
+  } catch (error) {
+    setStatus(ui.authStatus, `Sign-in failed: ${describeError(error)}`, 'error');
+    render();
+    return;
+  } finally {
+    ui.password.value = '';
+  }
+  const { sub } = session.claims;
+  setStatus(ui.authStatus, `Signed in as ${session.claims.username ?? username} (sub ${sub})`, 'ok');
+  ui.subscribeTopic.value = `users/${sub}/#`;
+  ui.publishTopic.value = `users/${sub}/chat`;
+  setState('disconnected');
+}
+
+async function signOut(): Promise<void> {
+  await disconnect();
+  session = undefined;
+  setStatus(ui.authStatus, 'Signed out');
+  setState('signed-out');
+}
+
+function showSettings(current: DemoSettings): void {
+  settings = current;
+  if (current.mode === 'local') {
+    ui.modeBanner.textContent = `Local stack · ${current.apiUrl}`;
+    ui.passwordHint.hidden = false;
+  } else {
+    ui.modeBanner.textContent = `Deployed stack · ${new URL(current.apiUrl).host} · ${current.region}`;
+    ui.settingsApiUrl.value = current.apiUrl;
+    ui.settingsClientId.value = current.userPoolClientId;
+    ui.settingsRegion.value = current.region;
+  }
+  render();
+}
+
+/**
+ * A per-tab client ID suffix, kept in sessionStorage (which is per tab) across reloads. AWS IoT
+ * drops the older of two connections with one client ID, so two tabs of one user need different
+ * suffixes to chat with each other.
+ */
+function tabClientSuffix(): string {
+  const key = 'aws-signv4-mqtt-demo:client-suffix';
+  const saved = sessionStorage.getItem(key);
+  if (saved !== null && /^[A-Za-z0-9_-]{1,32}$/.test(saved)) return saved;
+  const random = Array.from(crypto.getRandomValues(new Uint8Array(3)), (b) => b.toString(16).padStart(2, '0')).join('');
+  const suffix = `tab-${random}`;
+  sessionStorage.setItem(key, suffix);
+  return suffix;
+}
+
+function onSubmit(form: HTMLFormElement, action: () => unknown): void {
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void action();
+  });
+}
+
+onSubmit(ui.signInForm, signIn);
+onSubmit(ui.connectForm, connect);
+onSubmit(ui.subscribeForm, subscribe);
+onSubmit(ui.publishForm, publish);
+onSubmit(ui.settingsForm, () => {
+  const outputs = { apiUrl: ui.settingsApiUrl.value, userPoolClientId: ui.settingsClientId.value, region: ui.settingsRegion.value };
+  try {
+    deployedSettings(outputs);
+  } catch (error) {
+    setStatus(ui.settingsStatus, describeError(error), 'error');
+    return;
+  }
+  saveDeployedOutputs(outputs);
+  location.assign(location.pathname);
+});
+ui.settingsLocalButton.addEventListener('click', () => {
+  forgetDeployedOutputs();
+  location.assign(location.pathname);
+});
+ui.signOutButton.addEventListener('click', () => void signOut());
+ui.disconnectButton.addEventListener('click', () => void disconnect());
+ui.forceDisconnectButton.addEventListener('click', () => {
+  // As a network failure would: the socket goes away without an MQTT DISCONNECT.
+  connection?.client.stream.destroy();
+  log.add('info', 'Dropped the connection');
+});
+ui.clearLogButton.addEventListener('click', () => log.clear());
+
+ui.clientSuffix.value = tabClientSuffix();
+render();
+resolveSettings(location).then(showSettings, (error: unknown) => {
+  ui.modeBanner.textContent = 'No stack configured';
+  ui.settings.open = true;
+  setStatus(ui.settingsStatus, `Enter a deployed stack's outputs (${describeError(error)})`, 'error');
+});

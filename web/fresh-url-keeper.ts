@@ -1,0 +1,143 @@
+/**
+ * Keeps a usable presigned URL at hand. mqtt.js asks for the WebSocket URL synchronously (its
+ * `transformWsUrl` hook cannot wait for a network call), so the next URL is fetched ahead of time:
+ * a timer prefetches it before the current one expires, and failed refreshes are retried with backoff.
+ */
+import { VendingError } from './errors.js';
+import { prefetchDelayMs, retryDelayMs } from './refresh-schedule.js';
+import type { ReceivedMqttUrl } from './types.js';
+
+/** Options of {@link FreshUrlKeeper}. */
+export interface FreshUrlKeeperOptions {
+  /** The URL vended at connection time. */
+  readonly initial: ReceivedMqttUrl;
+  /** Vends a new URL; must reject when `signal` aborts. */
+  readonly vend: (signal: AbortSignal) => Promise<ReceivedMqttUrl>;
+  /** Told about every failed refresh (the keeper retries on its own). */
+  readonly onRefreshError: (error: unknown) => void;
+  /** Told about every new URL. */
+  readonly onRefreshed?: ((url: ReceivedMqttUrl) => void) | undefined;
+  /**
+   * Source of jitter in [0, 1).
+   * @default Math.random
+   */
+  readonly random?: (() => number) | undefined;
+}
+
+/**
+ * Holds the freshest vended URL and refreshes it in the background until {@link FreshUrlKeeper.stop}.
+ */
+export class FreshUrlKeeper {
+  #latest: ReceivedMqttUrl;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #inFlight: Promise<void> | undefined;
+  #failures = 0;
+  #stopped = false;
+  readonly #abort = new AbortController();
+  readonly #options: FreshUrlKeeperOptions;
+  readonly #random: () => number;
+
+  /** Starts the prefetch timer for `options.initial`. */
+  constructor(options: FreshUrlKeeperOptions) {
+    this.#options = options;
+    this.#random = options.random ?? Math.random;
+    this.#latest = options.initial;
+    this.#scheduleNextPrefetch();
+  }
+
+  /** The most recently vended URL, expired or not. */
+  get latest(): ReceivedMqttUrl {
+    return this.#latest;
+  }
+
+  /** Whether a refresh is running. */
+  get refreshing(): boolean {
+    return this.#inFlight !== undefined;
+  }
+
+  /** Whether the latest URL may still be used for a connection started at `at` (local ms). */
+  isUsable(at: number = Date.now()): boolean {
+    return at < this.#latest.usableUntil;
+  }
+
+  /**
+   * The URL for a connection attempt starting now. When even the freshest URL is past its use-by
+   * time (the API was unreachable for the URL's whole life, or the device slept), a refresh starts
+   * at once and the old URL is returned: the endpoint refuses it at the WebSocket handshake, so the
+   * attempt fails fast, and mqtt.js's next attempt gets the new URL. A synchronous hook has no
+   * better option: it cannot wait, and throwing would escape mqtt.js's reconnect timer.
+   */
+  urlForConnection(): string {
+    if (!this.isUsable()) void this.refresh();
+    return this.#latest.url;
+  }
+
+  /**
+   * Vends a new URL now unless one is already on its way. Never rejects: failures go to
+   * `onRefreshError` and are retried with backoff.
+   */
+  refresh(): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
+    if (this.#inFlight) return this.#inFlight;
+    this.#clearTimer();
+    const run = this.#run().finally(() => {
+      this.#inFlight = undefined;
+    });
+    this.#inFlight = run;
+    return run;
+  }
+
+  /** Cancels the timer and any request in flight. Idempotent. */
+  stop(): void {
+    this.#stopped = true;
+    this.#clearTimer();
+    this.#abort.abort();
+  }
+
+  async #run(): Promise<void> {
+    let next: ReceivedMqttUrl;
+    try {
+      next = await this.#options.vend(this.#abort.signal);
+    } catch (error) {
+      if (this.#stopped) return;
+      this.#failures += 1;
+      const retryAfter = error instanceof VendingError ? error.retryAfterSeconds : undefined;
+      this.#schedule(retryDelayMs(this.#failures, retryAfter, this.#random()));
+      this.#notify(() => this.#options.onRefreshError(error));
+      return;
+    }
+    if (this.#stopped) return;
+    this.#latest = next;
+    this.#failures = 0;
+    this.#scheduleNextPrefetch();
+    this.#notify(() => this.#options.onRefreshed?.(next));
+  }
+
+  /** A throwing listener must not stop the refresh cycle. */
+  #notify(listener: () => void): void {
+    try {
+      listener();
+    } catch {
+      // Listener errors are the caller's; the keeper keeps going.
+    }
+  }
+
+  #scheduleNextPrefetch(): void {
+    const { requestedAt, lifetimeMs } = this.#latest;
+    this.#schedule(requestedAt + prefetchDelayMs(lifetimeMs, this.#random()) - Date.now());
+  }
+
+  #schedule(delayMs: number): void {
+    this.#clearTimer();
+    if (this.#stopped) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.refresh();
+    }, Math.max(0, delayMs));
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}

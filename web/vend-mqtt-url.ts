@@ -1,0 +1,148 @@
+/**
+ * One call to the vending API: `GET <apiUrl>/mqtt-url` with the caller's bearer token, a single
+ * retry with a refreshed token on 401, and every failure mapped to a {@link VendingError}.
+ * Neither the token nor the vended URL ever appears in an error message.
+ */
+import { ConnectMqttOptionError, VendingError } from './errors.js';
+import type { FetchLike, GetToken, ReceivedMqttUrl } from './types.js';
+import { parseVendedMqttUrl, receiveMqttUrl } from './vended-url.js';
+
+/** The API's own rule for `clientSuffix` (see the Vending API in the README). */
+const CLIENT_SUFFIX = /^[A-Za-z0-9_-]{1,32}$/;
+
+/** Options of {@link vendMqttUrl}. */
+export interface VendMqttUrlOptions {
+  /** The HTTP API's base URL (the CDK output `ApiUrl`); a trailing `/` is fine. */
+  readonly apiUrl: string;
+  /** Supplies the bearer token; called with `{ forceRefresh: true }` once after a 401. */
+  readonly getToken: GetToken;
+  /** Appended to the client ID as `<sub>-<clientSuffix>`: 1–32 of `A-Z a-z 0-9 _ -`. */
+  readonly clientSuffix?: string | undefined;
+  /**
+   * The `fetch` to use.
+   * @default - `globalThis.fetch`
+   */
+  readonly fetch?: FetchLike | undefined;
+  /** Aborts the request (the promise then rejects with a `VendingError` coded `Aborted`). */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/**
+ * Builds the `GET /mqtt-url` address, validating `apiUrl` and `clientSuffix`.
+ * @throws ConnectMqttOptionError naming the option and the value received
+ */
+export function vendingRequestUrl(apiUrl: unknown, clientSuffix: unknown): string {
+  if (typeof apiUrl !== 'string') throw new ConnectMqttOptionError('apiUrl', 'must be the API URL string', apiUrl);
+  let base: URL;
+  try {
+    base = new URL(apiUrl);
+  } catch {
+    throw new ConnectMqttOptionError('apiUrl', 'must be an absolute http(s) URL', apiUrl);
+  }
+  if ((base.protocol !== 'https:' && base.protocol !== 'http:') || base.search !== '' || base.hash !== '') {
+    throw new ConnectMqttOptionError('apiUrl', 'must be an absolute http(s) URL without query or fragment', apiUrl);
+  }
+  const target = new URL(`${base.pathname.replace(/\/+$/, '')}/mqtt-url`, base);
+  if (clientSuffix !== undefined) {
+    if (typeof clientSuffix !== 'string' || !CLIENT_SUFFIX.test(clientSuffix)) {
+      throw new ConnectMqttOptionError('clientSuffix', 'must be 1-32 of A-Z a-z 0-9 _ -', clientSuffix);
+    }
+    target.searchParams.set('clientSuffix', clientSuffix);
+  }
+  return target.toString();
+}
+
+/** `Retry-After` as whole seconds (delta-seconds or an HTTP date), or `undefined`. */
+export function parseRetryAfter(value: string | null, now: number = Date.now()): number | undefined {
+  if (value === null) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
+}
+
+async function tokenFrom(getToken: GetToken, forceRefresh: boolean): Promise<string> {
+  const token: unknown = await (forceRefresh ? getToken({ forceRefresh: true }) : getToken());
+  // Describe, never echo: the value may be a real token with stray whitespace.
+  if (typeof token !== 'string' || token.length === 0 || /[\s\u0000-\u001f]/.test(token)) {
+    const received = typeof token === 'string' ? `a string of length ${token.length} that is empty or contains whitespace` : typeof token;
+    throw new ConnectMqttOptionError('getToken', 'must resolve to a non-empty token without whitespace', received);
+  }
+  return token;
+}
+
+async function errorFromResponse(response: Response): Promise<VendingError> {
+  const retryAfterSeconds = parseRetryAfter(response.headers.get('Retry-After'));
+  let body: unknown;
+  try {
+    body = JSON.parse(await response.text());
+  } catch {
+    body = undefined;
+  }
+  const error = typeof body === 'object' && body !== null ? (body as { error?: unknown }).error : undefined;
+  if (typeof error === 'object' && error !== null) {
+    const { code, message } = error as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && typeof message === 'string') {
+      return new VendingError(response.status, code, message, { retryAfterSeconds });
+    }
+  }
+  return new VendingError(response.status, 'UnexpectedResponse', `The vending API answered HTTP ${response.status}`, {
+    retryAfterSeconds,
+  });
+}
+
+async function send(url: string, token: string, fetchImpl: FetchLike, signal: AbortSignal | undefined): Promise<Response> {
+  try {
+    return await fetchImpl(url, {
+      method: 'GET',
+      headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
+      credentials: 'omit',
+      redirect: 'error',
+      ...(signal === undefined ? {} : { signal }),
+    });
+  } catch (cause) {
+    if (signal?.aborted) throw new VendingError(0, 'Aborted', 'The request to the vending API was aborted', { cause });
+    // The cause keeps the browser's reason (offline, CORS); the message stays URL-free.
+    throw new VendingError(0, 'NetworkError', 'The vending API could not be reached', { cause });
+  }
+}
+
+/**
+ * Asks the vending API for a presigned MQTT URL.
+ *
+ * On HTTP 401 it calls `getToken({ forceRefresh: true })` once and retries; a second 401, and any
+ * other failure, rejects with a {@link VendingError}. Errors thrown by `getToken` itself propagate
+ * unchanged.
+ *
+ * @returns the validated answer, anchored on the local clock
+ * @throws ConnectMqttOptionError for a bad `apiUrl`, `clientSuffix` or token
+ * @throws VendingError for every refusal or failure of the API
+ */
+export async function vendMqttUrl(options: VendMqttUrlOptions): Promise<ReceivedMqttUrl> {
+  const url = vendingRequestUrl(options.apiUrl, options.clientSuffix);
+  if (typeof options.getToken !== 'function') {
+    throw new ConnectMqttOptionError('getToken', 'must be a function returning the bearer token', options.getToken);
+  }
+  // Calling a detached `fetch` throws "Illegal invocation" in browsers, hence the wrapper.
+  const fetchImpl: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+
+  let response: Response | undefined;
+  let requestedAt = 0;
+  for (const forceRefresh of [false, true]) {
+    const token = await tokenFrom(options.getToken, forceRefresh);
+    requestedAt = Date.now();
+    response = await send(url, token, fetchImpl, options.signal);
+    if (response.status !== 401 || forceRefresh) break;
+    await response.text().catch(() => undefined);
+  }
+  if (response === undefined) throw new Error('unreachable: the request loop always sends');
+
+  if (response.status !== 200) throw await errorFromResponse(response);
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch (cause) {
+    throw new VendingError(200, 'InvalidResponse', 'The vending API answered with a body that is not JSON', { cause });
+  }
+  return receiveMqttUrl(parseVendedMqttUrl(body), requestedAt);
+}
