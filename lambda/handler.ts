@@ -1,0 +1,127 @@
+/**
+ * `GET /mqtt-url`: the Lambda behind the Cognito-authorized HTTP API (payload format 2.0, JWT
+ * authorizer). A thin adapter: the event's claims and query go through the pure modules in
+ * `vending/` (identity → scope → credentials), the URL is signed with the caller's credentials, every
+ * error is mapped to its HTTP answer in `vending/response.ts`, and one JSON line is logged.
+ */
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { signMqttUrlTarget } from './signing/sign-mqtt-url.js';
+import { configFromProcessEnv, type VendingConfig } from './vending/config.js';
+import { perUserCredentialSource, sharedCredentialSource, type CredentialSource, type CredentialsLookup } from './vending/credentials.js';
+import { ConfigurationError } from './vending/errors.js';
+import { subjectFromClaims } from './vending/identity.js';
+import { createRequestLogger, type RequestLogger } from './vending/logger.js';
+import { createIsoFormatter } from './vending/iso-time.js';
+import { createOkResponder, errorResponse, mapError } from './vending/response.js';
+import { clientIdFor, parseClientSuffix } from './vending/scope.js';
+import { functionCredentials, stsAssumeRole } from './vending/sts-assume-role.js';
+
+/** The Lambda handler's signature. */
+export type MqttUrlHandler = (
+  event: APIGatewayProxyEventV2WithJWTAuthorizer,
+  context?: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/** What {@link createHandler} can be given instead of its defaults (tests, benchmarks, local stack). */
+export interface HandlerDependencies {
+  /**
+   * Where signing credentials come from.
+   * @default - per-user scope: STS `AssumeRole` of `CLIENT_ROLE_ARN` through the SDK, cached per sub;
+   *   shared scope: the SDK's default credential chain
+   */
+  readonly credentials: CredentialSource;
+  /**
+   * The request logger.
+   * @default - one JSON line per request on stdout
+   */
+  readonly log: RequestLogger;
+  /**
+   * The clock (epoch milliseconds) for signing dates and session expiry.
+   * @default - `Date.now`
+   */
+  readonly now: () => number;
+}
+
+/**
+ * Builds a handler from a parsed configuration, or from the configuration error found at cold start
+ * (every request then answers 500 and logs the error).
+ */
+export function createHandler(config: VendingConfig | ConfigurationError, dependencies: Partial<HandlerDependencies> = {}): MqttUrlHandler {
+  const log = dependencies.log ?? createRequestLogger();
+  if (config instanceof ConfigurationError) return misconfiguredHandler(config, log);
+  const now = dependencies.now ?? Date.now;
+  const credentials = dependencies.credentials ?? defaultCredentialSource(config, now);
+  const ttlMs = config.urlTtlSeconds * 1000;
+  const respond = createOkResponder(config.templates);
+  const iso = createIsoFormatter();
+
+  return async (event, context) => {
+    const started = performance.now();
+    const requestId = context?.awsRequestId;
+    const apiRequestId = event?.requestContext?.requestId;
+    let sub: string | undefined;
+    let clientId: string | undefined;
+    let cache: CredentialsLookup | undefined;
+    try {
+      sub = subjectFromClaims(event?.requestContext?.authorizer?.jwt?.claims);
+      clientId = clientIdFor(sub, parseClientSuffix(event.queryStringParameters?.['clientSuffix']));
+      const scoped = await credentials.credentialsFor(sub);
+      cache = scoped.lookup;
+      // X-Amz-Date has whole seconds, and the URL's validity counts from it.
+      const signedAtMs = Math.floor(now() / 1000) * 1000;
+      const url = signMqttUrlTarget({ ...config.target, signingDate: new Date(signedAtMs) }, scoped.credentials);
+      const response = respond({ url, clientId, expiresAt: iso(signedAtMs + ttlMs), endpoint: config.target.host, region: config.target.region }, sub);
+      log({ requestId, apiRequestId, sub, clientId, outcome: 'ok', status: 200, durationMs: performance.now() - started, cache });
+      return response;
+    } catch (error) {
+      const mapping = mapError(error);
+      log({ requestId, apiRequestId, sub, clientId, outcome: mapping.code, status: mapping.status, durationMs: performance.now() - started, cache, error });
+      return errorResponse(mapping);
+    }
+  };
+}
+
+function misconfiguredHandler(error: ConfigurationError, log: RequestLogger): MqttUrlHandler {
+  const mapping = mapError(error);
+  return async (event, context) => {
+    const started = performance.now();
+    const response = errorResponse(mapping);
+    log({
+      requestId: context?.awsRequestId,
+      apiRequestId: event?.requestContext?.requestId,
+      sub: undefined,
+      clientId: undefined,
+      outcome: mapping.code,
+      status: mapping.status,
+      durationMs: performance.now() - started,
+      cache: undefined,
+      error,
+    });
+    return response;
+  };
+}
+
+function defaultCredentialSource(config: VendingConfig, now: () => number): CredentialSource {
+  const own = functionCredentials();
+  if (config.scope.kind === 'shared') return sharedCredentialSource(own);
+  return perUserCredentialSource({
+    scope: config.scope,
+    templates: config.templates,
+    urlTtlSeconds: config.urlTtlSeconds,
+    assumeRole: stsAssumeRole({ region: config.scope.stsRegion, masterCredentials: own }),
+    now,
+  });
+}
+
+function handlerFromEnvironment(): MqttUrlHandler {
+  try {
+    return createHandler(configFromProcessEnv());
+  } catch (error) {
+    // Only a ConfigurationError is expected; anything else is a bug and should fail the cold start.
+    if (error instanceof ConfigurationError) return createHandler(error);
+    throw error;
+  }
+}
+
+/** The Lambda entry point, configured from the environment once, at cold start. */
+export const handler: MqttUrlHandler = handlerFromEnvironment();

@@ -1,0 +1,205 @@
+/**
+ * The Lambda's configuration: its environment, parsed and validated once at cold start. Nothing else
+ * in the function reads `process.env`. Every problem is a {@link ConfigurationError} naming the
+ * variable and showing the value received, so a bad deployment fails loudly on its first request
+ * instead of vending URLs that cannot work.
+ */
+import { regionFromIotEndpoint } from '../signing/region.js';
+import { resolveMqttUrlTarget, type MqttUrlTarget } from '../signing/sign-mqtt-url.js';
+import { describeValue } from '../signing/errors.js';
+import { parseHost, validateRegion } from '../signing/validate.js';
+import { ConfigurationError } from './errors.js';
+import { MAX_SUBJECT_LENGTH } from './identity.js';
+import { MAX_SESSION_POLICY_CHARS, SUB_PLACEHOLDER, sessionPolicyFor, type IotArnContext, type TopicTemplates } from './scope.js';
+
+/** The environment as a plain record (the shape of `process.env`). */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** Per-user scope: assume the client role per caller, narrowed by a session policy. */
+export interface PerUserScope {
+  readonly kind: 'per-user';
+  /** `CLIENT_ROLE_ARN`. */
+  readonly roleArn: string;
+  /** Partition, account and (signing) region of the IoT resource ARNs in session policies. */
+  readonly arn: IotArnContext;
+  /** `SESSION_DURATION_SECONDS`: how long each assumed session lasts. */
+  readonly sessionDurationSeconds: number;
+  /** `SESSION_CACHE_SIZE`: how many callers' sessions are kept. */
+  readonly sessionCacheSize: number;
+  /** The region of the STS client: the function's own (`AWS_REGION`), else the signing region. */
+  readonly stsRegion: string;
+}
+
+/** Shared scope: every caller gets a URL signed with the function's own credentials. */
+export interface SharedScope {
+  readonly kind: 'shared';
+}
+
+/** The parsed configuration. */
+export interface VendingConfig {
+  /**
+   * The validated signing target (host, scheme, region, `X-Amz-Expires`); the signing date is left
+   * unset and chosen per request.
+   */
+  readonly target: MqttUrlTarget;
+  /** `URL_TTL_SECONDS`: validity of each URL. */
+  readonly urlTtlSeconds: number;
+  /** `PUBLISH_TOPIC_TEMPLATES` and `SUBSCRIBE_TOPIC_TEMPLATES`. */
+  readonly templates: TopicTemplates;
+  /** Per-user (`CLIENT_ROLE_ARN` set) or shared scope. */
+  readonly scope: PerUserScope | SharedScope;
+}
+
+/** Default and bounds of `URL_TTL_SECONDS`: AWS IoT is reported to refuse URLs older than ~15 min. */
+export const URL_TTL_DEFAULT = 300;
+const URL_TTL_MIN = 1;
+const URL_TTL_MAX = 900;
+/** Default and bounds of `SESSION_DURATION_SECONDS`: STS's minimum, and role chaining's 1 h cap. */
+export const SESSION_DURATION_DEFAULT = 3600;
+const SESSION_DURATION_MIN = 900;
+const SESSION_DURATION_MAX = 3600;
+/** Default and bounds of `SESSION_CACHE_SIZE`. */
+export const SESSION_CACHE_SIZE_DEFAULT = 10_000;
+const SESSION_CACHE_SIZE_MAX = 1_000_000;
+/**
+ * A session is refreshed once less than the URL TTL plus this margin remains, so a URL never
+ * outlives the credentials it was signed with.
+ */
+export const SESSION_REFRESH_MARGIN_SECONDS = 60;
+/** The default topic template of both lists. */
+export const DEFAULT_TOPIC_TEMPLATE = `users/${SUB_PLACEHOLDER}/*`;
+
+// arn:<partition>:iam::<12-digit account>:role/<optional path/><name>
+const ROLE_ARN = /^arn:(aws(?:-[a-z]+)*):iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
+// C0 controls, DEL and U+2028/9 have no business in an MQTT topic and hide in logs.
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f\u2028\u2029]/;
+
+/**
+ * Parses and validates the environment (see the table in the README).
+ *
+ * @param env the environment, normally `process.env`
+ * @throws ConfigurationError naming the first variable at fault
+ */
+export function parseConfig(env: Environment): VendingConfig {
+  const urlTtlSeconds = integerVariable(env, 'URL_TTL_SECONDS', URL_TTL_DEFAULT, URL_TTL_MIN, URL_TTL_MAX);
+  const target = signingTarget(env, urlTtlSeconds);
+  const templates: TopicTemplates = {
+    publish: templatesVariable(env, 'PUBLISH_TOPIC_TEMPLATES'),
+    subscribe: templatesVariable(env, 'SUBSCRIBE_TOPIC_TEMPLATES'),
+  };
+  const roleArn = env['CLIENT_ROLE_ARN'];
+  if (roleArn === undefined) return { target, urlTtlSeconds, templates, scope: { kind: 'shared' } };
+
+  const roleMatch = ROLE_ARN.exec(roleArn);
+  if (roleMatch === null) {
+    throw new ConfigurationError('CLIENT_ROLE_ARN', `must be an IAM role ARN such as arn:aws:iam::123456789012:role/client, or unset for shared scope (received ${describeValue(roleArn)})`);
+  }
+  const arn: IotArnContext = { partition: roleMatch[1] ?? '', account: roleMatch[2] ?? '', region: target.region };
+  const sessionDurationSeconds = integerVariable(env, 'SESSION_DURATION_SECONDS', SESSION_DURATION_DEFAULT, SESSION_DURATION_MIN, SESSION_DURATION_MAX);
+  if (sessionDurationSeconds <= urlTtlSeconds + SESSION_REFRESH_MARGIN_SECONDS) {
+    throw new ConfigurationError(
+      'SESSION_DURATION_SECONDS',
+      `must exceed URL_TTL_SECONDS + ${SESSION_REFRESH_MARGIN_SECONDS} (${urlTtlSeconds + SESSION_REFRESH_MARGIN_SECONDS}) so a session outlives the URLs signed with it (received ${sessionDurationSeconds})`,
+    );
+  }
+  const sessionCacheSize = integerVariable(env, 'SESSION_CACHE_SIZE', SESSION_CACHE_SIZE_DEFAULT, 1, SESSION_CACHE_SIZE_MAX);
+  assertPolicyFits(templates, arn);
+  const stsRegion = env['AWS_REGION'] === undefined ? target.region : regionVariable(env, 'AWS_REGION');
+  return {
+    target,
+    urlTtlSeconds,
+    templates,
+    scope: { kind: 'per-user', roleArn, arn, sessionDurationSeconds, sessionCacheSize, stsRegion },
+  };
+}
+
+/** {@link parseConfig} of `process.env`: the one place the function reads its environment. */
+export function configFromProcessEnv(): VendingConfig {
+  return parseConfig(process.env);
+}
+
+function signingTarget(env: Environment, urlTtlSeconds: number): MqttUrlTarget {
+  const endpoint = env['IOT_ENDPOINT'];
+  if (endpoint === undefined) {
+    throw new ConfigurationError('IOT_ENDPOINT', 'is required: the AWS IoT data endpoint host, such as abc123-ats.iot.eu-west-1.amazonaws.com');
+  }
+  // The host is checked before a region is looked for in it, so a malformed one is reported as such.
+  try {
+    parseHost(endpoint, 'IOT_ENDPOINT');
+  } catch (error) {
+    throw new ConfigurationError('IOT_ENDPOINT', `must be a bare host[:port] (${(error as Error).message})`, { cause: error });
+  }
+  const named = regionFromIotEndpoint(endpoint);
+  let region = named ?? (env['AWS_REGION'] === undefined ? undefined : regionVariable(env, 'AWS_REGION'));
+  if (env['IOT_REGION'] !== undefined) {
+    region = regionVariable(env, 'IOT_REGION');
+    if (named !== undefined && named !== region) {
+      throw new ConfigurationError('IOT_REGION', `must match the region IOT_ENDPOINT names (${named}) or be unset (received ${describeValue(region)})`);
+    }
+  }
+  if (region === undefined) {
+    throw new ConfigurationError('IOT_REGION', `is required when IOT_ENDPOINT names no region and AWS_REGION is unset (IOT_ENDPOINT is ${describeValue(endpoint)})`);
+  }
+  return resolveMqttUrlTarget({ host: endpoint, region, expiresIn: urlTtlSeconds });
+}
+
+function regionVariable(env: Environment, name: string): string {
+  try {
+    return validateRegion(env[name], name);
+  } catch (error) {
+    throw new ConfigurationError(name, `must be an AWS region such as eu-west-1 (received ${describeValue(env[name])})`, { cause: error });
+  }
+}
+
+function integerVariable(env: Environment, name: string, fallback: number, min: number, max: number): number {
+  const text = env[name];
+  if (text === undefined) return fallback;
+  const value = /^\d{1,9}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(value >= min && value <= max)) {
+    throw new ConfigurationError(name, `must be a whole number of ${min}..${max} (received ${describeValue(text)})`);
+  }
+  return value;
+}
+
+function templatesVariable(env: Environment, name: string): string[] {
+  const text = env[name];
+  if (text === undefined) return [DEFAULT_TOPIC_TEMPLATE];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigurationError(name, `must be a JSON array of strings such as ["users/\${sub}/*"] (received ${describeValue(text)})`, { cause: error });
+  }
+  if (!Array.isArray(parsed)) {
+    throw new ConfigurationError(name, `must be a JSON array of strings such as ["users/\${sub}/*"] (received ${describeValue(text)})`);
+  }
+  return parsed.map((template: unknown, index) => {
+    const problem = templateProblem(template);
+    if (problem !== undefined) throw new ConfigurationError(name, `entry ${index} ${problem} (received ${describeValue(template)})`);
+    return template as string;
+  });
+}
+
+function templateProblem(template: unknown): string | undefined {
+  if (typeof template !== 'string' || template.length === 0) return 'must be a non-empty string';
+  if (!template.includes(SUB_PLACEHOLDER)) return `must contain ${SUB_PLACEHOLDER}, or every user would share the topic`;
+  // IAM would expand any other ${...} as a policy variable; only ${sub} is ours to substitute.
+  if (template.replaceAll(SUB_PLACEHOLDER, '').includes('${')) return `may hold no placeholder but ${SUB_PLACEHOLDER}`;
+  if (CONTROL_CHARACTER.test(template)) return 'may hold no control characters';
+  return undefined;
+}
+
+/**
+ * Refuses, at cold start, templates whose session policy would exceed STS's limit for the longest
+ * allowed `sub`; otherwise the failure would only show, per request, for users with long subs.
+ * Allowed `sub` characters need no JSON escaping, so a `sub` of the maximum length is the worst case.
+ */
+function assertPolicyFits(templates: TopicTemplates, arn: IotArnContext): void {
+  const worst = sessionPolicyFor('x'.repeat(MAX_SUBJECT_LENGTH), templates, arn).length;
+  if (worst > MAX_SESSION_POLICY_CHARS) {
+    throw new ConfigurationError(
+      'PUBLISH_TOPIC_TEMPLATES',
+      `with SUBSCRIBE_TOPIC_TEMPLATES makes a session policy of ${worst} characters for a ${MAX_SUBJECT_LENGTH}-character sub, over STS's ${MAX_SESSION_POLICY_CHARS}: use fewer or shorter templates (a trailing * covers sub-topics)`,
+    );
+  }
+}

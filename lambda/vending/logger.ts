@@ -1,0 +1,89 @@
+/**
+ * One structured JSON line per request, written straight to stdout so Lambda's JSON log format
+ * keeps it as it is. The record is built from named fields only: a secret key, session token,
+ * signature or signed URL has no field to travel in, and errors contribute their `name`, their
+ * log-safe message and their cause's `name`/`code`/HTTP status, never the cause's message (SDK
+ * messages can echo request details).
+ */
+import type { CredentialsLookup } from './credentials.js';
+import { VendingError } from './errors.js';
+import { createIsoFormatter } from './iso-time.js';
+
+/** Writes one line (without its newline). */
+export type LogWriter = (line: string) => void;
+
+/** What one request log line holds. */
+export interface RequestLogRecord {
+  /** Lambda's request id. */
+  readonly requestId: string | undefined;
+  /** API Gateway's request id, to join with its access log. */
+  readonly apiRequestId: string | undefined;
+  /** The validated caller, when known. */
+  readonly sub: string | undefined;
+  readonly clientId: string | undefined;
+  /** `ok`, or the public error code. */
+  readonly outcome: string;
+  readonly status: number;
+  readonly durationMs: number;
+  /** Whether the credentials came from the session cache; `undefined` when none were needed. */
+  readonly cache: CredentialsLookup | undefined;
+  /** The error that decided the outcome, if any. */
+  readonly error?: unknown;
+}
+
+/** Logs one request. */
+export type RequestLogger = (record: RequestLogRecord) => void;
+
+/** Writes to stdout. */
+export const stdoutWriter: LogWriter = (line) => {
+  process.stdout.write(`${line}\n`);
+};
+
+/** Returns a {@link RequestLogger} writing JSON lines through `write`. */
+export function createRequestLogger(write: LogWriter = stdoutWriter): RequestLogger {
+  const iso = createIsoFormatter();
+  return (record) => {
+    // One flat literal with a fixed shape (undefined fields are left out by JSON.stringify): this runs
+    // on every request, and spreads or rest patterns would double its cost.
+    write(
+      JSON.stringify({
+        timestamp: iso(Date.now()),
+        level: record.status >= 500 ? 'ERROR' : record.status >= 400 ? 'WARN' : 'INFO',
+        message: 'mqtt-url',
+        requestId: record.requestId,
+        apiRequestId: record.apiRequestId,
+        sub: record.sub,
+        clientId: record.clientId,
+        outcome: record.outcome,
+        status: record.status,
+        cache: record.cache,
+        durationMs: Math.round(record.durationMs * 1000) / 1000,
+        error: record.error === undefined ? undefined : describeError(record.error),
+      }),
+    );
+  };
+}
+
+interface LoggedError {
+  name: string;
+  message?: string;
+  cause?: { name: string; code?: string; httpStatusCode?: number };
+}
+
+/** The log-safe description of an error; only our own errors' messages are trusted. */
+export function describeError(error: unknown): LoggedError {
+  if (!(error instanceof Error)) return { name: typeof error };
+  const logged: LoggedError = { name: error.name };
+  if (error instanceof VendingError) logged.message = error.message;
+  const cause: unknown = error.cause;
+  if (cause instanceof Error) {
+    const code = (cause as { code?: unknown }).code;
+    const httpStatusCode = (cause as { $metadata?: { httpStatusCode?: unknown } }).$metadata?.httpStatusCode;
+    logged.cause = {
+      name: cause.name,
+      ...(typeof code === 'string' ? { code } : {}),
+      ...(typeof httpStatusCode === 'number' ? { httpStatusCode } : {}),
+    };
+  }
+  return logged;
+}

@@ -1,0 +1,94 @@
+/**
+ * HTTP responses, and the ONE place where errors become statuses, public codes and public messages.
+ * Public messages are fixed strings: internals (ARNs, SDK messages, received values) stay in the log.
+ */
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import {
+  ConfigurationError,
+  CredentialsUnavailableError,
+  ForbiddenSubjectError,
+  InvalidRequestError,
+  MissingIdentityError,
+} from './errors.js';
+import { SUB_PLACEHOLDER, type TopicTemplates } from './scope.js';
+
+/** The body of a successful `GET /mqtt-url`. */
+export interface MqttUrlBody {
+  readonly url: string;
+  readonly clientId: string;
+  /** ISO-8601 time after which `url` is refused. */
+  readonly expiresAt: string;
+  readonly endpoint: string;
+  readonly region: string;
+  readonly topics: { readonly publish: readonly string[]; readonly subscribe: readonly string[] };
+}
+
+/** The per-request fields of a {@link MqttUrlBody}; the topics follow from the `sub`. */
+export type MqttUrlFields = Omit<MqttUrlBody, 'topics'>;
+
+/** Builds the 200 response for one caller. */
+export type OkResponder = (fields: MqttUrlFields, sub: string) => APIGatewayProxyStructuredResultV2;
+
+/** An error's HTTP mapping. */
+export interface ErrorMapping {
+  readonly status: number;
+  /** Stable, machine-readable; also the request log's `outcome`. */
+  readonly code: string;
+  readonly message: string;
+  /** Seconds for `Retry-After`, on 503 only. */
+  readonly retryAfterSeconds?: number;
+}
+
+const BASE_HEADERS = {
+  'content-type': 'application/json',
+  // The body holds a bearer URL: no cache anywhere may keep it.
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+} as const;
+
+/** Maps any thrown value to its HTTP status, public code and message. */
+export function mapError(error: unknown): ErrorMapping {
+  if (error instanceof InvalidRequestError) return { status: 400, code: 'invalid_request', message: error.message };
+  if (error instanceof MissingIdentityError) return { status: 401, code: 'unauthorized', message: 'The token carries no usable identity (sub).' };
+  if (error instanceof ForbiddenSubjectError) {
+    return { status: 403, code: 'forbidden', message: 'This identity cannot be given an MQTT scope: its sub holds characters outside A-Z a-z 0-9 _ . : @ - or is too long.' };
+  }
+  if (error instanceof CredentialsUnavailableError) {
+    return {
+      status: 503,
+      code: error.throttled ? 'throttled' : 'credentials_unavailable',
+      message: 'Temporary credentials are unavailable; retry later.',
+      retryAfterSeconds: error.retryAfterSeconds,
+    };
+  }
+  if (error instanceof ConfigurationError) return { status: 500, code: 'configuration_error', message: 'The service is misconfigured.' };
+  return { status: 500, code: 'internal_error', message: 'Internal error.' };
+}
+
+/**
+ * Returns the 200 responder for a configuration's topic templates.
+ *
+ * The body is written without `JSON.stringify`, which would spend more time scanning the ~1–3 KB URL
+ * for characters to escape than the signer spends making it. Every value spliced in is JSON-safe by
+ * construction: the URL is a validated host plus an RFC 3986-encoded query; `clientId`, `sub`,
+ * `endpoint`, `region` and `expiresAt` are validated against patterns without `"`, `\` or controls.
+ * The topics are `JSON.stringify`'d once, with `${sub}` left in, and the `sub` substituted per request.
+ * `test/vending/response-and-logger.test.ts` checks the output against `JSON.stringify`.
+ */
+export function createOkResponder(templates: TopicTemplates): OkResponder {
+  const topicsJson = JSON.stringify({ publish: templates.publish, subscribe: templates.subscribe });
+  return (fields, sub) => ({
+    statusCode: 200,
+    headers: { ...BASE_HEADERS },
+    body:
+      `{"url":"${fields.url}","clientId":"${fields.clientId}","expiresAt":"${fields.expiresAt}",` +
+      `"endpoint":"${fields.endpoint}","region":"${fields.region}","topics":${topicsJson.replaceAll(SUB_PLACEHOLDER, sub)}}`,
+  });
+}
+
+/** The JSON error response `{ "error": { "code", "message" } }` of a mapping. */
+export function errorResponse(mapping: ErrorMapping): APIGatewayProxyStructuredResultV2 {
+  const headers: Record<string, string> = { ...BASE_HEADERS };
+  if (mapping.retryAfterSeconds !== undefined) headers['retry-after'] = String(mapping.retryAfterSeconds);
+  return { statusCode: mapping.status, headers, body: JSON.stringify({ error: { code: mapping.code, message: mapping.message } }) };
+}

@@ -1,0 +1,96 @@
+/**
+ * A bounded, least-recently-used cache of expiring values with one load in flight per key: however
+ * many requests for a key arrive at once, they share a single load. Failed loads are not cached, so
+ * the next request tries again. Used to keep one STS session per caller.
+ */
+
+/** A cached value that carries its own expiry. */
+export interface Expiring {
+  /** When the value stops being usable, in epoch milliseconds. */
+  readonly expiresAtMs: number;
+}
+
+/** The result of {@link SessionCache.get}. */
+export interface CacheLookup<T> {
+  readonly value: T;
+  /** `true` when served from the cache, `false` when this request waited for a load. */
+  readonly hit: boolean;
+}
+
+/** Options of {@link SessionCache}. */
+export interface SessionCacheOptions {
+  /** How many keys to keep; the least recently used is dropped beyond it. */
+  readonly maxEntries: number;
+  /**
+   * The clock, in epoch milliseconds.
+   * @default - `Date.now`
+   */
+  readonly now?: () => number;
+}
+
+/** See the module comment. */
+export class SessionCache<T extends Expiring> {
+  readonly #maxEntries: number;
+  readonly #now: () => number;
+  // A Map iterates in insertion order; re-inserting on use keeps the least recently used first.
+  readonly #entries = new Map<string, T>();
+  readonly #inFlight = new Map<string, Promise<T>>();
+
+  /** @param options see {@link SessionCacheOptions} */
+  constructor(options: SessionCacheOptions) {
+    if (!Number.isInteger(options.maxEntries) || options.maxEntries < 1) {
+      throw new RangeError(`SessionCache maxEntries must be a positive integer (received ${String(options.maxEntries)})`);
+    }
+    this.#maxEntries = options.maxEntries;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** How many values are cached (loads in flight excluded). */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /**
+   * Returns the cached value for `key` when at least `minRemainingMs` of it remains; otherwise joins
+   * the load in flight for `key`, or starts one with `load`.
+   *
+   * @throws whatever `load` rejects with; nothing is cached then
+   */
+  async get(key: string, minRemainingMs: number, load: () => Promise<T>): Promise<CacheLookup<T>> {
+    const cached = this.#entries.get(key);
+    if (cached !== undefined && cached.expiresAtMs - this.#now() >= minRemainingMs) {
+      this.#entries.delete(key);
+      this.#entries.set(key, cached);
+      return { value: cached, hit: true };
+    }
+    let pending = this.#inFlight.get(key);
+    if (pending === undefined) {
+      // Starting the load in a microtask keeps a synchronous throw from settling before the promise
+      // is registered, which would leave a rejected promise in #inFlight for good.
+      pending = Promise.resolve()
+        .then(load)
+        .then(
+          (value) => {
+            this.#inFlight.delete(key);
+            this.#store(key, value);
+            return value;
+          },
+          (error: unknown) => {
+            this.#inFlight.delete(key);
+            throw error;
+          },
+        );
+      this.#inFlight.set(key, pending);
+    }
+    return { value: await pending, hit: false };
+  }
+
+  #store(key: string, value: T): void {
+    this.#entries.delete(key);
+    this.#entries.set(key, value);
+    if (this.#entries.size > this.#maxEntries) {
+      const oldest = this.#entries.keys().next().value;
+      if (oldest !== undefined) this.#entries.delete(oldest);
+    }
+  }
+}

@@ -1,0 +1,246 @@
+/**
+ * Vending Lambda benchmark (`npm run bench`), against the loopback STS stand-in:
+ * - warm request: µs per whole `GET /mqtt-url` in process (50 users with cached sessions, request
+ *   log written to /dev/null with a synchronous write), beside `@smithy/signature-v4`'s presign alone
+ *   on the same input with the SDK's node:crypto hash. Target: ≤ 0.6×.
+ * - cold import: ms to import the esbuild-bundled handler (configured for per-user scope) in a fresh
+ *   `node`, beside a bundle holding only `fromTemporaryCredentials`. Median of several children,
+ *   alternating. Target: ≤ 1.2×.
+ * - bundle size of both.
+ * - heap per cached user: a child with `--expose-gc` vends URLs to many users through the bundled
+ *   handler (real SDK path to the loopback STS, realistic ~1 KB session tokens) and divides the heap
+ *   growth. Target: < 3 KB.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { HttpRequest } from '@smithy/protocol-http';
+import { Hash } from '@smithy/core/serde';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import { build } from 'esbuild';
+import { createHandler } from '../../lambda/handler.js';
+import { parseConfig } from '../../lambda/vending/config.js';
+import { createRequestLogger } from '../../lambda/vending/logger.js';
+import { LocalSts } from '../local-stack/sts-server.js';
+import { median, microsPerCall, verdict } from './measure.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const ENDPOINT = 'a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com';
+const REGION = 'eu-west-1';
+const ROLE = 'arn:aws:iam::123456789012:role/mqtt-client';
+// The function's own credentials, as Lambda sets them.
+const OWN_ENV = {
+  AWS_ACCESS_KEY_ID: 'ASIAFUNCTIONROLE0001',
+  AWS_SECRET_ACCESS_KEY: 'function/Secret+Key=0123456789abcdefghij',
+  AWS_SESSION_TOKEN: `IQoJb3JpZ2luX2VjE${'A/+='.repeat(200)}`,
+};
+
+/** Target: a whole warm request costs at most this fraction of smithy's presign alone. */
+export const WARM_TARGET_RATIO = 0.6;
+/** Target: the handler bundle imports in at most this multiple of the bare credential-provider bundle. */
+export const COLD_IMPORT_TARGET_RATIO = 1.2;
+/** Target: heap per cached user stays under this many bytes. */
+export const HEAP_PER_USER_TARGET_BYTES = 3 * 1024;
+
+const USERS = 50;
+const ROUNDS = 9;
+const IMPORT_RUNS = 9;
+const HEAP_WARM_USERS = 1000;
+const HEAP_USERS = 2000;
+
+/** A minimal payload 2.0 event with JWT claims (what the handler reads). */
+function event(sub: string): APIGatewayProxyEventV2WithJWTAuthorizer {
+  return {
+    version: '2.0',
+    routeKey: 'GET /mqtt-url',
+    rawPath: '/mqtt-url',
+    rawQueryString: '',
+    headers: {},
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'api',
+      domainName: 'api.example.com',
+      domainPrefix: 'api',
+      http: { method: 'GET', path: '/mqtt-url', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'bench' },
+      requestId: 'bench',
+      routeKey: 'GET /mqtt-url',
+      stage: '$default',
+      time: '',
+      timeEpoch: 0,
+      authorizer: { jwt: { claims: { sub, token_use: 'id' }, scopes: null } },
+    },
+  };
+}
+
+/** Runs the vending benchmark and prints its figures. */
+export async function runVendingBench(): Promise<void> {
+  const sts = new LocalSts();
+  const stsUrl = await sts.start();
+  const saved = { ...process.env };
+  Object.assign(process.env, OWN_ENV, { AWS_ENDPOINT_URL_STS: stsUrl });
+  const work = mkdtempSync(join(tmpdir(), 'vending-bench-'));
+  try {
+    console.log('vending Lambda');
+    await warmRequest();
+    const bundles = await buildBundles(work);
+    await coldImport(bundles);
+    await heapPerUser(bundles.handler, stsUrl);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+    for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+    Object.assign(process.env, saved);
+    await sts.stop();
+  }
+}
+
+async function warmRequest(): Promise<void> {
+  const devNull = openSync('/dev/null', 'w');
+  try {
+    const log = createRequestLogger((line) => {
+      writeSync(devNull, `${line}\n`);
+    });
+    const handler = createHandler(parseConfig({ IOT_ENDPOINT: ENDPOINT, CLIENT_ROLE_ARN: ROLE }), { log });
+    const events = Array.from({ length: USERS }, (_, i) => event(`8f2c1e7a-1b2c-4d3e-9f00-${String(i).padStart(12, '0')}`));
+    for (const e of events) {
+      const result = await handler(e);
+      if (result.statusCode !== 200) throw new Error(`warm-up request failed with ${String(result.statusCode)}`);
+    }
+    const context = { awsRequestId: 'bench-request' } as never;
+    const warmCall = (i: number) => handler(events[i % USERS] as APIGatewayProxyEventV2WithJWTAuthorizer, context);
+
+    const signer = new SignatureV4({
+      service: 'iotdevicegateway',
+      region: REGION,
+      credentials: { accessKeyId: 'ASIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
+      sha256: Hash.bind(null, 'sha256'),
+    });
+    const base = Date.now();
+    const smithyCall = (i: number) =>
+      signer.presign(new HttpRequest({ method: 'GET', protocol: 'wss:', hostname: ENDPOINT, path: '/mqtt', headers: { host: ENDPOINT } }), {
+        signingDate: new Date(base + (i % 86_000) * 1000),
+        expiresIn: 300,
+      });
+
+    // Rounds alternate between the two so that a busy neighbour slows both alike; the ratio is the
+    // median of the per-round ratios.
+    const warmRounds: number[] = [];
+    const smithyRounds: number[] = [];
+    const once = { iterations: 10_000, rounds: 1, warmup: 0 };
+    await microsPerCall(warmCall, { ...once, warmup: 5_000 });
+    await microsPerCall(smithyCall, { ...once, warmup: 5_000 });
+    for (let round = 0; round < ROUNDS; round++) {
+      warmRounds.push(await microsPerCall(warmCall, once));
+      smithyRounds.push(await microsPerCall(smithyCall, once));
+    }
+    const warm = median(warmRounds);
+    const smithy = median(smithyRounds);
+    const ratio = median(warmRounds.map((micros, round) => micros / (smithyRounds[round] ?? Number.NaN)));
+    console.log(`  warm request (cached session, ${USERS} users, log to /dev/null)  ${warm.toFixed(2)} µs (median of ${ROUNDS} rounds of 10,000)`);
+    console.log(`  @smithy/signature-v4 presign alone, same input              ${smithy.toFixed(2)} µs (node:crypto hash, token unsigned)`);
+    console.log(`  ratio warm request / smithy presign                         ${ratio.toFixed(3)}× (target ≤ ${WARM_TARGET_RATIO}×: ${verdict(ratio <= WARM_TARGET_RATIO)})`);
+  } finally {
+    closeSync(devNull);
+  }
+}
+
+interface Bundles {
+  readonly handler: string;
+  readonly baseline: string;
+}
+
+async function buildBundles(work: string): Promise<Bundles> {
+  // Lambda-like ESM bundles; both built alike so only their contents differ.
+  const common = {
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    minify: true,
+    logLevel: 'error',
+    absWorkingDir: ROOT,
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  } as const;
+  const handler = join(work, 'handler.mjs');
+  const baseline = join(work, 'from-temporary-credentials.mjs');
+  await build({ ...common, entryPoints: [join(ROOT, 'lambda/handler.ts')], outfile: handler });
+  await build({
+    ...common,
+    stdin: { contents: "export { fromTemporaryCredentials } from '@aws-sdk/credential-providers';", resolveDir: ROOT, loader: 'ts' },
+    outfile: baseline,
+  });
+  const kb = (file: string) => statSync(file).size / 1024;
+  console.log(`  bundle: handler ${kb(handler).toFixed(1)} KB, fromTemporaryCredentials alone ${kb(baseline).toFixed(1)} KB (esbuild, minified, SDK included)`);
+  return { handler, baseline };
+}
+
+/** Runs `node` on an ESM snippet and returns what it printed. */
+function runNode(args: readonly string[], source: string, env: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [...args, '--input-type=module', '-e', source], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolvePromise(out) : reject(new Error(`node exited with ${String(code)}: ${err.slice(0, 500)}`))));
+  });
+}
+
+async function coldImport(bundles: Bundles): Promise<void> {
+  const env = { ...process.env, IOT_ENDPOINT: ENDPOINT, CLIENT_ROLE_ARN: ROLE, AWS_REGION: REGION, NODE_NO_WARNINGS: '1' };
+  const timeImport = (file: string) =>
+    `const t = performance.now(); await import(${JSON.stringify(file)}); process.stdout.write(String(performance.now() - t));`;
+  const handlerMs: number[] = [];
+  const baselineMs: number[] = [];
+  for (let i = 0; i < IMPORT_RUNS; i++) {
+    handlerMs.push(Number(await runNode([], timeImport(bundles.handler), env)));
+    baselineMs.push(Number(await runNode([], timeImport(bundles.baseline), env)));
+  }
+  const ours = median(handlerMs);
+  const base = median(baselineMs);
+  const ratio = ours / base;
+  console.log(`  cold import, handler bundle (config parsed, per-user scope)  ${ours.toFixed(1)} ms (median of ${IMPORT_RUNS} fresh node processes)`);
+  console.log(`  cold import, fromTemporaryCredentials bundle alone           ${base.toFixed(1)} ms`);
+  console.log(`  ratio handler / fromTemporaryCredentials                     ${ratio.toFixed(3)}× (target ≤ ${COLD_IMPORT_TARGET_RATIO}×: ${verdict(ratio <= COLD_IMPORT_TARGET_RATIO)})`);
+}
+
+async function heapPerUser(handlerBundle: string, stsUrl: string): Promise<void> {
+  const script = join(dirname(handlerBundle), 'heap-child.mjs');
+  // The child's request log goes to /dev/null (synchronous), so no write buffer inflates its heap.
+  writeFileSync(
+    script,
+    `
+const { handler } = await import(${JSON.stringify(handlerBundle)});
+const event = (sub) => ({ requestContext: { requestId: 'heap', authorizer: { jwt: { claims: { sub }, scopes: null } } } });
+const run = async (prefix, count) => {
+  for (let i = 0; i < count; i += 20) {
+    const batch = [];
+    for (let j = i; j < Math.min(count, i + 20); j++) batch.push(handler(event(prefix + String(j).padStart(12, '0'))));
+    for (const result of await Promise.all(batch)) if (result.statusCode !== 200) throw new Error('status ' + result.statusCode);
+  }
+};
+// The first users also pay for lazily loaded SDK code and the JIT's compiled code; the figure is the
+// growth over the next users, when only the per-user state still grows.
+await run('8f2c1e7a-1b2c-4d3e-9f00-a', ${HEAP_WARM_USERS});
+for (let i = 0; i < 4; i++) globalThis.gc();
+const before = process.memoryUsage().heapUsed;
+await run('8f2c1e7a-1b2c-4d3e-9f00-b', ${HEAP_USERS});
+for (let i = 0; i < 4; i++) globalThis.gc();
+const after = process.memoryUsage().heapUsed;
+process.stderr.write(String((after - before) / ${HEAP_USERS}));
+`,
+  );
+  const env = { ...process.env, IOT_ENDPOINT: ENDPOINT, CLIENT_ROLE_ARN: ROLE, AWS_REGION: REGION, AWS_ENDPOINT_URL_STS: stsUrl, NODE_NO_WARNINGS: '1' };
+  const bytes = await new Promise<number>((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ['--expose-gc', script], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolvePromise(Number(err)) : reject(new Error(`heap child exited with ${String(code)}: ${err.slice(0, 500)}`))));
+  });
+  console.log(`  heap per cached user (growth over ${HEAP_USERS} users after ${HEAP_WARM_USERS}, ~1 KB STS tokens)  ${(bytes / 1024).toFixed(2)} KB (target < ${HEAP_PER_USER_TARGET_BYTES / 1024} KB: ${verdict(bytes < HEAP_PER_USER_TARGET_BYTES)})`);
+}

@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig, type Environment } from '../../lambda/vending/config.js';
+import { ConfigurationError } from '../../lambda/vending/errors.js';
+
+const ENDPOINT = 'a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com';
+const ROLE = 'arn:aws:iam::123456789012:role/mqtt/client-role';
+const BASE: Environment = Object.freeze({ IOT_ENDPOINT: ENDPOINT });
+
+function configError(env: Environment): ConfigurationError {
+  try {
+    parseConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigurationError);
+    return error as ConfigurationError;
+  }
+  throw new Error('parseConfig accepted the environment');
+}
+
+describe('parseConfig', () => {
+  it('defaults to shared scope, the region the endpoint names, 300 s URLs and users/${sub}/*', () => {
+    const config = parseConfig(BASE);
+    expect(config.scope).toEqual({ kind: 'shared' });
+    expect(config.target).toEqual({ host: ENDPOINT, protocol: 'wss', region: 'eu-west-1', expiresIn: 300, signingDate: undefined });
+    expect(config.urlTtlSeconds).toBe(300);
+    expect(config.templates).toEqual({ publish: ['users/${sub}/*'], subscribe: ['users/${sub}/*'] });
+  });
+
+  it('takes per-user scope from CLIENT_ROLE_ARN, with its partition and account', () => {
+    const config = parseConfig({ ...BASE, CLIENT_ROLE_ARN: ROLE, AWS_REGION: 'eu-central-1' });
+    expect(config.scope).toEqual({
+      kind: 'per-user',
+      roleArn: ROLE,
+      arn: { partition: 'aws', account: '123456789012', region: 'eu-west-1' },
+      sessionDurationSeconds: 3600,
+      sessionCacheSize: 10_000,
+      stsRegion: 'eu-central-1',
+    });
+  });
+
+  it('reads every optional variable', () => {
+    const config = parseConfig({
+      IOT_ENDPOINT: 'iot.example.cn:8443',
+      IOT_REGION: 'cn-north-1',
+      CLIENT_ROLE_ARN: 'arn:aws-cn:iam::210987654321:role/client',
+      URL_TTL_SECONDS: '900',
+      SESSION_DURATION_SECONDS: '1800',
+      SESSION_CACHE_SIZE: '50',
+      PUBLISH_TOPIC_TEMPLATES: '["devices/${sub}/up"]',
+      SUBSCRIBE_TOPIC_TEMPLATES: '["devices/${sub}/down/#","broadcast/${sub}"]',
+    });
+    expect(config.target).toMatchObject({ host: 'iot.example.cn:8443', region: 'cn-north-1', expiresIn: 900 });
+    expect(config.templates).toEqual({ publish: ['devices/${sub}/up'], subscribe: ['devices/${sub}/down/#', 'broadcast/${sub}'] });
+    expect(config.scope).toMatchObject({ arn: { partition: 'aws-cn', account: '210987654321', region: 'cn-north-1' }, sessionDurationSeconds: 1800, sessionCacheSize: 50, stsRegion: 'cn-north-1' });
+  });
+
+  it('signs ws:// for a loopback endpoint, taking the region from AWS_REGION', () => {
+    const config = parseConfig({ IOT_ENDPOINT: '127.0.0.1:3000', AWS_REGION: 'us-east-1' });
+    expect(config.target).toMatchObject({ host: '127.0.0.1:3000', protocol: 'ws', region: 'us-east-1' });
+  });
+
+  it('allows empty template lists', () => {
+    const config = parseConfig({ ...BASE, PUBLISH_TOPIC_TEMPLATES: '[]' });
+    expect(config.templates.publish).toEqual([]);
+  });
+
+  it.each<[string, Environment, string, RegExp]>([
+    ['IOT_ENDPOINT missing', {}, 'IOT_ENDPOINT', /is required/],
+    ['IOT_ENDPOINT with a scheme', { IOT_ENDPOINT: `https://${ENDPOINT}` }, 'IOT_ENDPOINT', /bare host/],
+    ['IOT_ENDPOINT with a path', { IOT_ENDPOINT: `${ENDPOINT}/mqtt` }, 'IOT_ENDPOINT', /bare host/],
+    ['IOT_ENDPOINT empty', { IOT_ENDPOINT: '', AWS_REGION: 'eu-west-1' }, 'IOT_ENDPOINT', /bare host/],
+    ['no region anywhere', { IOT_ENDPOINT: 'iot.example.com' }, 'IOT_REGION', /IOT_ENDPOINT names no region/],
+    ['a malformed IOT_REGION', { ...BASE, IOT_REGION: 'Europe' }, 'IOT_REGION', /"Europe"/],
+    ['IOT_REGION contradicting the endpoint', { ...BASE, IOT_REGION: 'us-east-1' }, 'IOT_REGION', /must match the region IOT_ENDPOINT names \(eu-west-1\)/],
+    ['a malformed AWS_REGION', { IOT_ENDPOINT: 'iot.example.com', AWS_REGION: 'moon' }, 'AWS_REGION', /"moon"/],
+    ['URL_TTL_SECONDS of 0', { ...BASE, URL_TTL_SECONDS: '0' }, 'URL_TTL_SECONDS', /1\.\.900 \(received "0"\)/],
+    ['URL_TTL_SECONDS of 901', { ...BASE, URL_TTL_SECONDS: '901' }, 'URL_TTL_SECONDS', /received "901"/],
+    ['URL_TTL_SECONDS not a whole number', { ...BASE, URL_TTL_SECONDS: '5.5' }, 'URL_TTL_SECONDS', /received "5.5"/],
+    ['URL_TTL_SECONDS empty', { ...BASE, URL_TTL_SECONDS: '' }, 'URL_TTL_SECONDS', /received ""/],
+    ['URL_TTL_SECONDS with units', { ...BASE, URL_TTL_SECONDS: '300s' }, 'URL_TTL_SECONDS', /received "300s"/],
+    ['CLIENT_ROLE_ARN empty', { ...BASE, CLIENT_ROLE_ARN: '' }, 'CLIENT_ROLE_ARN', /or unset for shared scope \(received ""\)/],
+    ['CLIENT_ROLE_ARN of a user', { ...BASE, CLIENT_ROLE_ARN: 'arn:aws:iam::123456789012:user/bob' }, 'CLIENT_ROLE_ARN', /user\/bob/],
+    ['CLIENT_ROLE_ARN with a short account', { ...BASE, CLIENT_ROLE_ARN: 'arn:aws:iam::1234:role/x' }, 'CLIENT_ROLE_ARN', /1234/],
+    ['CLIENT_ROLE_ARN a wildcard', { ...BASE, CLIENT_ROLE_ARN: 'arn:aws:iam::123456789012:role/*' }, 'CLIENT_ROLE_ARN', /role\/\*/],
+    ['SESSION_DURATION_SECONDS of 899', { ...BASE, CLIENT_ROLE_ARN: ROLE, SESSION_DURATION_SECONDS: '899' }, 'SESSION_DURATION_SECONDS', /900\.\.3600/],
+    ['SESSION_DURATION_SECONDS of 3601', { ...BASE, CLIENT_ROLE_ARN: ROLE, SESSION_DURATION_SECONDS: '3601' }, 'SESSION_DURATION_SECONDS', /3601/],
+    [
+      'a session too short for the URL TTL',
+      { ...BASE, CLIENT_ROLE_ARN: ROLE, SESSION_DURATION_SECONDS: '900', URL_TTL_SECONDS: '900' },
+      'SESSION_DURATION_SECONDS',
+      /must exceed URL_TTL_SECONDS \+ 60 \(960\)/,
+    ],
+    ['SESSION_CACHE_SIZE of 0', { ...BASE, CLIENT_ROLE_ARN: ROLE, SESSION_CACHE_SIZE: '0' }, 'SESSION_CACHE_SIZE', /received "0"/],
+    ['templates that are not JSON', { ...BASE, PUBLISH_TOPIC_TEMPLATES: 'users/${sub}/*' }, 'PUBLISH_TOPIC_TEMPLATES', /JSON array/],
+    ['templates that are not an array', { ...BASE, SUBSCRIBE_TOPIC_TEMPLATES: '"users/${sub}/*"' }, 'SUBSCRIBE_TOPIC_TEMPLATES', /JSON array/],
+    ['a template that is not a string', { ...BASE, PUBLISH_TOPIC_TEMPLATES: '[42]' }, 'PUBLISH_TOPIC_TEMPLATES', /entry 0 must be a non-empty string \(received 42\)/],
+    ['an empty template', { ...BASE, PUBLISH_TOPIC_TEMPLATES: '["users/${sub}", ""]' }, 'PUBLISH_TOPIC_TEMPLATES', /entry 1 must be a non-empty string/],
+    ['a template without ${sub}', { ...BASE, SUBSCRIBE_TOPIC_TEMPLATES: '["broadcast/#"]' }, 'SUBSCRIBE_TOPIC_TEMPLATES', /must contain \$\{sub\}/],
+    ['a template with another placeholder', { ...BASE, PUBLISH_TOPIC_TEMPLATES: '["users/${sub}/${aws:username}"]' }, 'PUBLISH_TOPIC_TEMPLATES', /no placeholder but/],
+    ['a template with a control character', { ...BASE, PUBLISH_TOPIC_TEMPLATES: '["users/${sub}/\\n"]' }, 'PUBLISH_TOPIC_TEMPLATES', /control characters/],
+  ])('refuses %s, naming the variable and the value', (_label, env, variable, message) => {
+    const error = configError(env);
+    expect(error.variable).toBe(variable);
+    expect(error.name).toBe('ConfigurationError');
+    expect(error.message).toMatch(message);
+  });
+
+  it('refuses, at cold start, templates whose session policy would exceed 2048 characters for a 128-character sub', () => {
+    const many = JSON.stringify(['one', 'two', 'three', 'four', 'five'].map((name) => `app/${name}/\${sub}/*`));
+    const error = configError({ ...BASE, CLIENT_ROLE_ARN: ROLE, PUBLISH_TOPIC_TEMPLATES: many, SUBSCRIBE_TOPIC_TEMPLATES: many });
+    expect(error.variable).toBe('PUBLISH_TOPIC_TEMPLATES');
+    expect(error.message).toMatch(/session policy of \d{4} characters for a 128-character sub, over STS's 2048/);
+    // The same templates are fine in shared scope, where no session policy is sent.
+    expect(parseConfig({ ...BASE, PUBLISH_TOPIC_TEMPLATES: many, SUBSCRIBE_TOPIC_TEMPLATES: many }).templates.publish).toHaveLength(5);
+  });
+});

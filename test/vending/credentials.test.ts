@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig, type PerUserScope } from '../../lambda/vending/config.js';
+import { perUserCredentialSource, sharedCredentialSource, type AssumeRoleRequest } from '../../lambda/vending/credentials.js';
+import { CredentialsUnavailableError } from '../../lambda/vending/errors.js';
+
+const config = parseConfig({ IOT_ENDPOINT: 'abc-ats.iot.eu-west-1.amazonaws.com', CLIENT_ROLE_ARN: 'arn:aws:iam::123456789012:role/client', SESSION_DURATION_SECONDS: '900' });
+const scope = config.scope as PerUserScope;
+
+describe('perUserCredentialSource', () => {
+  it('assumes the client role with the caller session name, policy and duration', async () => {
+    const requests: AssumeRoleRequest[] = [];
+    const source = perUserCredentialSource({
+      scope,
+      templates: config.templates,
+      urlTtlSeconds: 300,
+      now: () => 0,
+      assumeRole: async (request) => {
+        requests.push(request);
+        return { accessKeyId: 'ASIAEXAMPLEEXAMPLE01', secretAccessKey: 's', sessionToken: 't', expiresAtMs: 900_000 };
+      },
+    });
+    expect(await source.credentialsFor('eu-west-1:abc')).toMatchObject({ lookup: 'miss', credentials: { accessKeyId: 'ASIAEXAMPLEEXAMPLE01' } });
+    expect(requests).toHaveLength(1);
+    expect(requests[0]).toMatchObject({ roleArn: 'arn:aws:iam::123456789012:role/client', durationSeconds: 900, roleSessionName: expect.stringMatching(/^eu-west-1\.abc\.[0-9a-f]{8}$/) as unknown });
+    expect(requests[0]?.policy).toContain('client/eu-west-1:abc');
+  });
+
+  it('refuses, and does not cache, a session that would end before a URL signed now', async () => {
+    let calls = 0;
+    const source = perUserCredentialSource({
+      scope,
+      templates: config.templates,
+      urlTtlSeconds: 300,
+      now: () => 0,
+      assumeRole: async () => {
+        calls += 1;
+        // 359 s left: less than the 300 s URL plus the 60 s margin.
+        return { accessKeyId: 'ASIAEXAMPLEEXAMPLE01', secretAccessKey: 's', sessionToken: 't', expiresAtMs: 359_000 };
+      },
+    });
+    await expect(source.credentialsFor('alice')).rejects.toThrow(CredentialsUnavailableError);
+    await expect(source.credentialsFor('alice')).rejects.toThrow(/ends at 1970-01-01T00:05:59.000Z/);
+    expect(calls).toBe(2);
+  });
+});
+
+describe('sharedCredentialSource', () => {
+  it('passes the provider credentials through, validated', async () => {
+    const source = sharedCredentialSource(async () => ({ accessKeyId: 'AKIAEXAMPLEEXAMPLE01', secretAccessKey: 'secret' }));
+    expect(await source.credentialsFor('anyone')).toEqual({ lookup: 'shared', credentials: { accessKeyId: 'AKIAEXAMPLEEXAMPLE01', secretAccessKey: 'secret', sessionToken: undefined } });
+  });
+
+  it('answers CredentialsUnavailableError for missing or malformed credentials, keeping the cause', async () => {
+    const missing = sharedCredentialSource(async () => {
+      throw new Error('Could not load credentials from any providers');
+    });
+    await expect(missing.credentialsFor('a')).rejects.toThrow(CredentialsUnavailableError);
+    const malformed = sharedCredentialSource(async () => ({ accessKeyId: 'short', secretAccessKey: 'secret' }));
+    const error = await malformed.credentialsFor('a').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(CredentialsUnavailableError);
+    expect((error as Error).cause).toMatchObject({ name: 'InvalidSigningOptionError', option: 'credentials.accessKeyId' });
+  });
+});

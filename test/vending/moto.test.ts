@@ -1,0 +1,59 @@
+/**
+ * One request through moto's STS (moto_server on a free loopback port), to show the SDK path works
+ * against an independent implementation of the query protocol too, not only our stand-in.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHandler } from '../../lambda/handler.js';
+import { parseConfig } from '../../lambda/vending/config.js';
+import type { RequestLogRecord } from '../../lambda/vending/logger.js';
+import { bodyOf, idTokenClaims, mqttUrlEvent, parseMqttUrl } from './helpers.js';
+
+const hasMoto = spawnSync('sh', ['-c', 'command -v moto_server'], { encoding: 'utf8' }).status === 0;
+let moto: ChildProcess | undefined;
+
+beforeAll(async () => {
+  if (!hasMoto) return;
+  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  moto = child;
+  const url = await new Promise<string>((resolve, reject) => {
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      const match = /Running on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      if (match?.[1] !== undefined) resolve(match[1]);
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`moto_server exited with ${String(code)}: ${output}`)));
+  });
+  process.env['AWS_ENDPOINT_URL_STS'] = url;
+  process.env['AWS_ACCESS_KEY_ID'] = 'AKIAMOTOTESTCALLER01';
+  process.env['AWS_SECRET_ACCESS_KEY'] = 'moto-test-secret';
+}, 20_000);
+
+afterAll(async () => {
+  for (const name of ['AWS_ENDPOINT_URL_STS', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) delete process.env[name];
+  const child = moto;
+  if (child === undefined || child.exitCode !== null) return;
+  await new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+});
+
+describe.skipIf(!hasMoto)('against moto_server STS', () => {
+  it('vends a URL signed with a moto session and caches it', async () => {
+    const records: RequestLogRecord[] = [];
+    const config = parseConfig({ IOT_ENDPOINT: 'abc123-ats.iot.us-east-1.amazonaws.com', CLIENT_ROLE_ARN: 'arn:aws:iam::123456789012:role/mqtt-client' });
+    const handler = createHandler(config, { log: (record) => records.push(record) });
+    const first = await handler(mqttUrlEvent(idTokenClaims('moto-user')));
+    expect(first.statusCode).toBe(200);
+    const url = parseMqttUrl(String(bodyOf(first)['url']));
+    expect(url.accessKeyId).toMatch(/^ASIA/);
+    expect(url.sessionToken?.length).toBeGreaterThan(20);
+    const second = parseMqttUrl(String(bodyOf(await handler(mqttUrlEvent(idTokenClaims('moto-user'))))['url']));
+    expect(second.accessKeyId).toBe(url.accessKeyId);
+    expect(records.map((record) => record.cache)).toEqual(['miss', 'hit']);
+  });
+});
