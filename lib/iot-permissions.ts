@@ -9,7 +9,7 @@ import { toPolicyVariableResourceName, toWildcardResourceName } from './topic-te
 
 /** The validated topic templates of a deployment. */
 export interface TopicNamespace {
-  /** Templates the user may publish to (and receive from). */
+  /** Templates the user may publish to. */
   readonly publish: readonly string[];
   /** Templates the user may subscribe to (and receive from). */
   readonly subscribe: readonly string[];
@@ -74,8 +74,8 @@ function iotStatements(
   resourceName: (template: string) => string,
   clientIds: readonly string[],
 ): PolicyStatement[] {
-  const topics = unique([...namespace.publish, ...namespace.subscribe].map(resourceName));
-  const filters = unique(namespace.subscribe.map(resourceName));
+  const publishTopics = unique(namespace.publish.map(resourceName));
+  const subscribeTopics = unique(namespace.subscribe.map(resourceName));
   return [
     new PolicyStatement({
       effect: Effect.ALLOW,
@@ -84,13 +84,19 @@ function iotStatements(
     }),
     new PolicyStatement({
       effect: Effect.ALLOW,
-      actions: ['iot:Publish', 'iot:Receive'],
-      resources: topics.map((topic) => iotArn(stack, region, 'topic', topic)),
+      actions: ['iot:Publish'],
+      resources: publishTopics.map((topic) => iotArn(stack, region, 'topic', topic)),
+    }),
+    // Receive is checked on delivery, so it follows what may be subscribed to, not what may be published.
+    new PolicyStatement({
+      effect: Effect.ALLOW,
+      actions: ['iot:Receive'],
+      resources: subscribeTopics.map((topic) => iotArn(stack, region, 'topic', topic)),
     }),
     new PolicyStatement({
       effect: Effect.ALLOW,
       actions: ['iot:Subscribe'],
-      resources: filters.map((filter) => iotArn(stack, region, 'topicfilter', filter)),
+      resources: subscribeTopics.map((filter) => iotArn(stack, region, 'topicfilter', filter)),
     }),
   ];
 }

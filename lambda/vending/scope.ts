@@ -80,9 +80,9 @@ export function topicsFor(templates: TopicTemplates, sub: string): CallerTopics 
 
 /**
  * The session policy that confines an assumed client role to one `sub`, as compact JSON:
- * `iot:Connect` on `client/<sub>` and `client/<sub>-*`; `iot:Publish` and `iot:Receive` on
- * `topic/<each publish and subscribe template>`; `iot:Subscribe` on `topicfilter/<each subscribe
- * template>`. MQTT's `+` and `#` are literal in IAM, and `*` is IAM's wildcard, which is how
+ * `iot:Connect` on `client/<sub>` and `client/<sub>-*`; `iot:Publish` on `topic/<each publish
+ * template>`; `iot:Receive` on `topic/<each subscribe template>` (delivery is what a subscription
+ * is for; publishing needs no Receive); `iot:Subscribe` on `topicfilter/<each subscribe template>`. MQTT's `+` and `#` are literal in IAM, and `*` is IAM's wildcard, which is how
  * templates express "any sub-topic" (see
  * https://docs.aws.amazon.com/iot/latest/developerguide/iot-action-resources.html).
  *
@@ -90,13 +90,15 @@ export function topicsFor(templates: TopicTemplates, sub: string): CallerTopics 
  */
 export function sessionPolicyFor(sub: string, templates: TopicTemplates, arn: IotArnContext): string {
   const prefix = `arn:${arn.partition}:iot:${arn.region}:${arn.account}:`;
-  const topics = unique([...templates.publish, ...templates.subscribe]).map((t) => `${prefix}topic/${substituteSub(t, sub)}`);
-  const filters = unique(templates.subscribe).map((t) => `${prefix}topicfilter/${substituteSub(t, sub)}`);
+  const resources = (kind: string, list: readonly string[]) => unique(list).map((t) => `${prefix}${kind}/${substituteSub(t, sub)}`);
   const statements: object[] = [
     { Effect: 'Allow', Action: 'iot:Connect', Resource: [`${prefix}client/${sub}`, `${prefix}client/${sub}-*`] },
   ];
-  if (topics.length > 0) statements.push({ Effect: 'Allow', Action: ['iot:Publish', 'iot:Receive'], Resource: topics });
-  if (filters.length > 0) statements.push({ Effect: 'Allow', Action: 'iot:Subscribe', Resource: filters });
+  if (templates.publish.length > 0) statements.push({ Effect: 'Allow', Action: 'iot:Publish', Resource: resources('topic', templates.publish) });
+  if (templates.subscribe.length > 0) {
+    statements.push({ Effect: 'Allow', Action: 'iot:Receive', Resource: resources('topic', templates.subscribe) });
+    statements.push({ Effect: 'Allow', Action: 'iot:Subscribe', Resource: resources('topicfilter', templates.subscribe) });
+  }
   return JSON.stringify({ Version: '2012-10-17', Statement: statements });
 }
 

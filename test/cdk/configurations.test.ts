@@ -59,11 +59,8 @@ describe('shared scope, imported pool, given endpoint (from context strings)', (
     expect(attachedStatements(template, executionRole)).toEqual([
       { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: getAtt(logGroup, 'Arn') },
       { Action: 'iot:Connect', Effect: 'Allow', Resource: iotArn('client/*', 'eu-west-1') },
-      {
-        Action: ['iot:Publish', 'iot:Receive'],
-        Effect: 'Allow',
-        Resource: [iotArn('topic/devices/*/out/*', 'eu-west-1'), iotArn('topic/devices/*/in/*', 'eu-west-1'), iotArn('topic/broadcast/*', 'eu-west-1')],
-      },
+      { Action: 'iot:Publish', Effect: 'Allow', Resource: iotArn('topic/devices/*/out/*', 'eu-west-1') },
+      { Action: 'iot:Receive', Effect: 'Allow', Resource: [iotArn('topic/devices/*/in/*', 'eu-west-1'), iotArn('topic/broadcast/*', 'eu-west-1')] },
       {
         Action: 'iot:Subscribe',
         Effect: 'Allow',
@@ -117,11 +114,8 @@ describe('shared scope, imported pool, given endpoint (from context strings)', (
     const [, policy] = onlyResource(template, 'AWS::IoT::Policy');
     expect((policy.Properties?.['PolicyDocument'] as { Statement: unknown[] }).Statement).toEqual([
       { Action: 'iot:Connect', Effect: 'Allow', Resource: [iotArn(`client/${variable}`, 'eu-west-1'), iotArn(`client/${variable}-*`, 'eu-west-1')] },
-      {
-        Action: ['iot:Publish', 'iot:Receive'],
-        Effect: 'Allow',
-        Resource: [iotArn(`topic/devices/${variable}/out/*`, 'eu-west-1'), iotArn(`topic/devices/${variable}/in/*`, 'eu-west-1'), iotArn(`topic/broadcast/${variable}`, 'eu-west-1')],
-      },
+      { Action: 'iot:Publish', Effect: 'Allow', Resource: iotArn(`topic/devices/${variable}/out/*`, 'eu-west-1') },
+      { Action: 'iot:Receive', Effect: 'Allow', Resource: [iotArn(`topic/devices/${variable}/in/*`, 'eu-west-1'), iotArn(`topic/broadcast/${variable}`, 'eu-west-1')] },
       {
         Action: 'iot:Subscribe',
         Effect: 'Allow',
@@ -160,7 +154,8 @@ describe('per-user scope with a given endpoint (construct props)', () => {
     const role = template.toJSON().Resources[clientRole['Fn::GetAtt'][0]].Properties;
     expect(role.Policies[0].PolicyDocument.Statement).toEqual([
       { Action: 'iot:Connect', Effect: 'Allow', Resource: iotArn('client/*', 'ap-southeast-2') },
-      { Action: ['iot:Publish', 'iot:Receive'], Effect: 'Allow', Resource: [iotArn('topic/telemetry/*/*', 'ap-southeast-2'), iotArn('topic/commands/*/*', 'ap-southeast-2')] },
+      { Action: 'iot:Publish', Effect: 'Allow', Resource: iotArn('topic/telemetry/*/*', 'ap-southeast-2') },
+      { Action: 'iot:Receive', Effect: 'Allow', Resource: [iotArn('topic/commands/*/*', 'ap-southeast-2'), iotArn('topic/telemetry/*/*', 'ap-southeast-2')] },
       { Action: 'iot:Subscribe', Effect: 'Allow', Resource: [iotArn('topicfilter/commands/*/*', 'ap-southeast-2'), iotArn('topicfilter/telemetry/*/*', 'ap-southeast-2')] },
     ]);
     template.hasResourceProperties('AWS::Lambda::Function', {

@@ -59,13 +59,14 @@ describe('sessionPolicyFor', () => {
       Version: '2012-10-17',
       Statement: [
         { Effect: 'Allow', Action: 'iot:Connect', Resource: [`${PREFIX}client/alice`, `${PREFIX}client/alice-*`] },
-        { Effect: 'Allow', Action: ['iot:Publish', 'iot:Receive'], Resource: [`${PREFIX}topic/users/alice/*`] },
+        { Effect: 'Allow', Action: 'iot:Publish', Resource: [`${PREFIX}topic/users/alice/*`] },
+        { Effect: 'Allow', Action: 'iot:Receive', Resource: [`${PREFIX}topic/users/alice/*`] },
         { Effect: 'Allow', Action: 'iot:Subscribe', Resource: [`${PREFIX}topicfilter/users/alice/*`] },
       ],
     });
   });
 
-  it('covers custom templates: topics of both lists, filters of the subscribe list, MQTT wildcards literal', () => {
+  it('covers custom templates: Publish on the publish list, Receive and Subscribe on the subscribe list, MQTT wildcards literal', () => {
     const templates: TopicTemplates = {
       publish: ['devices/${sub}/telemetry', 'chat/${sub}/+'],
       subscribe: ['devices/${sub}/commands/#', 'devices/${sub}/telemetry'],
@@ -74,13 +75,23 @@ describe('sessionPolicyFor', () => {
       Statement: { Resource: string[] }[];
     };
     const p = 'arn:aws-cn:iot:cn-north-1:210987654321:';
-    expect(doc.Statement[1]?.Resource).toEqual([`${p}topic/devices/dev-7/telemetry`, `${p}topic/chat/dev-7/+`, `${p}topic/devices/dev-7/commands/#`]);
-    expect(doc.Statement[2]?.Resource).toEqual([`${p}topicfilter/devices/dev-7/commands/#`, `${p}topicfilter/devices/dev-7/telemetry`]);
+    expect(doc.Statement.map((s) => (s as { Action?: unknown }).Action)).toEqual(['iot:Connect', 'iot:Publish', 'iot:Receive', 'iot:Subscribe']);
+    expect(doc.Statement[1]?.Resource).toEqual([`${p}topic/devices/dev-7/telemetry`, `${p}topic/chat/dev-7/+`]);
+    expect(doc.Statement[2]?.Resource).toEqual([`${p}topic/devices/dev-7/commands/#`, `${p}topic/devices/dev-7/telemetry`]);
+    expect(doc.Statement[3]?.Resource).toEqual([`${p}topicfilter/devices/dev-7/commands/#`, `${p}topicfilter/devices/dev-7/telemetry`]);
   });
 
   it('leaves out statements with no resources', () => {
     const doc = JSON.parse(sessionPolicyFor('alice', { publish: [], subscribe: [] }, ARN)) as { Statement: { Action: unknown }[] };
     expect(doc.Statement.map((s) => s.Action)).toEqual(['iot:Connect']);
+  });
+
+  it('grants Publish only on publish templates and Receive only on subscribe templates', () => {
+    const policy = sessionPolicyFor('alice', { publish: ['out/${sub}/*'], subscribe: ['in/${sub}/*'] }, ARN);
+    expect(policyAllows(policy, 'iot:Publish', `${PREFIX}topic/out/alice/x`)).toBe(true);
+    expect(policyAllows(policy, 'iot:Publish', `${PREFIX}topic/in/alice/x`)).toBe(false);
+    expect(policyAllows(policy, 'iot:Receive', `${PREFIX}topic/in/alice/x`)).toBe(true);
+    expect(policyAllows(policy, 'iot:Receive', `${PREFIX}topic/out/alice/x`)).toBe(false);
   });
 
   it('allows the caller its own client IDs and topics, and nothing of another user', () => {
@@ -96,6 +107,7 @@ describe('sessionPolicyFor', () => {
     expect(policyAllows(policy, 'iot:Subscribe', `${PREFIX}topicfilter/users/+/#`)).toBe(false);
     expect(policyAllows(policy, 'iot:Subscribe', `${PREFIX}topicfilter/#`)).toBe(false);
     expect(policyAllows(policy, 'iot:Receive', `${PREFIX}topic/users/bob/x`)).toBe(false);
+    expect(policyAllows(policy, 'iot:Receive', `${PREFIX}topic/users/alice/x`)).toBe(true);
     // Another region or account is outside it too.
     expect(policyAllows(policy, 'iot:Connect', 'arn:aws:iot:us-east-1:123456789012:client/alice')).toBe(false);
   });
