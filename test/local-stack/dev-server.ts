@@ -1,0 +1,287 @@
+/**
+ * `startLocalStack`: the whole service on ONE loopback HTTP server, so the demo can run with no AWS
+ * account. It wires the pieces, each of which lives in its own module:
+ *
+ * | Path | What | Module |
+ * | --- | --- | --- |
+ * | `GET /` , `GET /app.js` | demo page, its bundled script | `demo-assets.ts` |
+ * | `GET /config.json` | the page's settings for this stack | here |
+ * | `POST /cognito` | Cognito `InitiateAuth` | `cognito.ts` |
+ * | `GET /local-user-pool/.well-known/jwks.json` | the user pool's JWKS | `cognito.ts` |
+ * | `GET /mqtt-url` | JWT authorizer + the real Lambda | `jwt-authorizer.ts`, `local-lambda.ts` |
+ * | `ws /mqtt` | AWS IoT gateway + aedes | `iot-gateway.ts` |
+ * | (own port) | STS `AssumeRole` | `sts-server.ts` |
+ *
+ * One request, one log line (method, path without its query, status, duration): the query of
+ * `/mqtt` is a signed URL with a session token, so it is never logged.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { createRemoteJWKSet } from 'jose';
+import { JWKS_PATH, LOCAL_CLIENT_ID, LocalUserPool, USER_POOL_PATH } from './cognito.js';
+import { bundleDemoScript, readDemoPage, type DemoAsset } from './demo-assets.js';
+import { pathOf, sendJson, sendText } from './http-io.js';
+import { IotGateway } from './iot-gateway.js';
+import { clientRolePolicy, type IotResourceScope } from './iot-permissions.js';
+import { jwtProtectedRoute } from './jwt-authorizer.js';
+import { loadLocalLambda, type LocalLambda } from './local-lambda.js';
+import { LocalSts } from './sts-server.js';
+
+/** The emulated account and region. The account is AWS's documented placeholder. */
+export const LOCAL_SCOPE: IotResourceScope = { partition: 'aws', region: 'us-east-1', account: '000000000000' };
+/** The client role the Lambda assumes per user. */
+export const LOCAL_CLIENT_ROLE_ARN = `arn:aws:iam::${LOCAL_SCOPE.account}:role/local-mqtt-client`;
+
+/** Options of {@link startLocalStack}. */
+export interface LocalStackOptions {
+  /**
+   * The port on 127.0.0.1; 0 picks a free one.
+   * @default 0
+   */
+  readonly port?: number;
+  /**
+   * No log lines at all (neither the stack's nor the Lambda's JSON lines).
+   * @default false
+   */
+  readonly quiet?: boolean;
+  /**
+   * Where log lines go, the Lambda's JSON lines included. Ignored when `quiet`.
+   * @default - `console.log`
+   */
+  readonly log?: (line: string) => void;
+  /**
+   * The Lambda's `URL_TTL_SECONDS`.
+   * @default - the Lambda's default (300)
+   */
+  readonly urlTtlSeconds?: number;
+  /**
+   * The Lambda's `PUBLISH_TOPIC_TEMPLATES`; the client role's policy follows.
+   * @default - the Lambda's default (`users/${sub}/*`)
+   */
+  readonly publishTopicTemplates?: readonly string[];
+  /**
+   * The Lambda's `SUBSCRIBE_TOPIC_TEMPLATES`; the client role's policy follows.
+   * @default - the Lambda's default (`users/${sub}/*`)
+   */
+  readonly subscribeTopicTemplates?: readonly string[];
+  /**
+   * One clock for every part (Lambda, STS, user pool, JWT authorizer, IoT gateway), so tests can
+   * make URLs, sessions and tokens age without waiting.
+   * @default - the system clock
+   */
+  readonly now?: () => Date;
+}
+
+/** A running local stack. */
+export interface LocalStack {
+  /** `http://127.0.0.1:<port>`: the demo page, and the API URL. */
+  readonly url: string;
+  readonly port: number;
+  /** The loopback STS (its `calls` and sessions are there for tests to inspect). */
+  readonly sts: LocalSts;
+  /** The user pool (tests can read its issuer and JWKS). */
+  readonly userPool: LocalUserPool;
+  /** Drops every open MQTT connection, as a network failure would; returns how many. */
+  dropMqttConnections(): number;
+  /** Stops everything: MQTT connections, broker, HTTP server and its sockets, STS. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** The repository root (this file is `test/local-stack/dev-server.ts`). */
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+// The Lambda's environment is process-wide, so two stacks at once would fight over it.
+let running = false;
+
+/** The page's settings for this stack; the same keys describe a deployed stack's outputs. */
+function pageConfig(origin: string): Record<string, string> {
+  return { apiUrl: origin, cognitoUrl: `${origin}/cognito`, userPoolClientId: LOCAL_CLIENT_ID, region: LOCAL_SCOPE.region, mode: 'local' };
+}
+
+async function listen(server: Server, port: number): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException): void => {
+      reject(error.code === 'EADDRINUSE' ? new Error(`127.0.0.1:${port} is already in use; choose another port (PORT=…)`, { cause: error }) : error);
+    };
+    server.once('error', onError);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+function validateOptions(options: LocalStackOptions): number {
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new RangeError(`port must be a whole number from 0 to 65535 (received ${String(options.port)})`);
+  const ttl = options.urlTtlSeconds;
+  if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < 1 || ttl > 900)) {
+    throw new RangeError(`urlTtlSeconds must be a whole number from 1 to 900 (received ${String(ttl)})`);
+  }
+  return port;
+}
+
+function sendAsset(response: ServerResponse, asset: DemoAsset): void {
+  if (asset.ok) {
+    response.writeHead(200, { 'content-type': asset.contentType, 'content-length': asset.body.length, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+    response.end(asset.body);
+  } else {
+    sendText(response, 503, `${asset.reason}\n`, { 'cache-control': 'no-store' });
+  }
+}
+
+/**
+ * CORS preflight answer. The page is same-origin, so none is needed; like an HTTP API whose allowed
+ * origins list only the page's own origin, this admits that origin and no other.
+ */
+function sendPreflight(response: ServerResponse, origin: string, methods: string): void {
+  response.writeHead(204, {
+    'access-control-allow-origin': origin,
+    'access-control-allow-methods': methods,
+    'access-control-allow-headers': 'authorization,content-type,x-amz-target,x-amz-user-agent',
+    'access-control-max-age': '600',
+    vary: 'origin',
+  });
+  response.end();
+}
+
+/**
+ * Starts the local stack on 127.0.0.1.
+ * @throws Error when the port is taken, another local stack runs in this process, or a setting is
+ *   invalid (nothing is left running then)
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const requestedPort = validateOptions(options);
+  if (running) throw new Error('A local stack is already running in this process (the Lambda environment is process-wide); stop it first');
+  running = true;
+  const quiet = options.quiet === true;
+  const log = quiet ? (): void => undefined : (options.log ?? ((line: string) => console.log(line)));
+
+  const now = options.now ?? ((): Date => new Date());
+  const sts = new LocalSts({ now });
+  let server: Server | undefined;
+  let gateway: IotGateway | undefined;
+  let lambda: LocalLambda | undefined;
+  const teardown = async (): Promise<void> => {
+    await gateway?.close();
+    if (server !== undefined) {
+      const closing = server;
+      await new Promise<void>((resolve) => {
+        closing.close(() => resolve());
+        closing.closeAllConnections();
+      });
+    }
+    await sts.stop();
+    lambda?.restoreEnvironment();
+  };
+
+  try {
+    const stsUrl = await sts.start(0, '127.0.0.1');
+    let route: (request: IncomingMessage, response: ServerResponse) => Promise<void> = async (_request, response) => {
+      sendText(response, 503, 'The local stack is starting.\n');
+    };
+    let upgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void = (_request, socket) => socket.destroy();
+    server = createServer((request, response) => {
+      const started = performance.now();
+      response.on('finish', () => log(`${request.method ?? '?'} ${pathOf(request)} ${response.statusCode} ${Math.round(performance.now() - started)}ms`));
+      route(request, response).catch(() => {
+        if (!response.headersSent) sendText(response, 500, 'Internal error in the local stack.\n');
+        else response.destroy();
+      });
+    });
+    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => upgrade(request, socket, head));
+    const port = await listen(server, requestedPort);
+    const host = `127.0.0.1:${port}`;
+    const origin = `http://${host}`;
+
+    lambda = await loadLocalLambda({
+      iotEndpoint: host,
+      region: LOCAL_SCOPE.region,
+      clientRoleArn: LOCAL_CLIENT_ROLE_ARN,
+      stsUrl,
+      urlTtlSeconds: options.urlTtlSeconds,
+      publishTopicTemplates: options.publishTopicTemplates,
+      subscribeTopicTemplates: options.subscribeTopicTemplates,
+      writeLog: log,
+      now,
+    });
+    const userPool = await LocalUserPool.create({ issuer: `${origin}${USER_POOL_PATH}`, now });
+    const mqttUrlRoute = jwtProtectedRoute({
+      issuer: userPool.issuer,
+      audience: [userPool.clientId],
+      // As API Gateway does: fetch the issuer's JWKS over HTTP (here, from this very server).
+      keys: createRemoteJWKSet(new URL(`${origin}${JWKS_PATH}`)),
+      routeKey: 'GET /mqtt-url',
+      handler: lambda.handler,
+      now,
+    });
+    const activeGateway = await IotGateway.create({
+      host,
+      scope: LOCAL_SCOPE,
+      sessions: sts,
+      rolePolicies: new Map([[LOCAL_CLIENT_ROLE_ARN, clientRolePolicy(LOCAL_SCOPE, lambda.templates)]]),
+      now,
+      log,
+    });
+    gateway = activeGateway;
+    const script = await bundleDemoScript(ROOT);
+    if (!script.ok) log(script.reason);
+
+    route = async (request, response) => {
+      const path = pathOf(request);
+      const method = request.method ?? 'GET';
+      if (path === '/cognito' || path === '/cognito/') {
+        if (method === 'OPTIONS') sendPreflight(response, origin, 'POST');
+        else await userPool.handleHttp(request, response);
+      } else if (path === '/mqtt-url') {
+        // API Gateway answers any method without a route with 404 {"message":"Not Found"}.
+        if (method === 'GET') await mqttUrlRoute(request, response);
+        else if (method === 'OPTIONS') sendPreflight(response, origin, 'GET');
+        else sendJson(response, 404, { message: 'Not Found' });
+      } else if (method !== 'GET' && method !== 'HEAD') {
+        sendText(response, 405, 'Method not allowed.\n', { allow: 'GET, HEAD' });
+      } else if (path === '/' || path === '/index.html') {
+        sendAsset(response, await readDemoPage(ROOT));
+      } else if (path === '/app.js') {
+        sendAsset(response, script);
+      } else if (path === '/config.json') {
+        sendJson(response, 200, pageConfig(origin), { 'cache-control': 'no-store' });
+      } else if (path === JWKS_PATH) {
+        sendJson(response, 200, userPool.jwks(), { 'cache-control': 'max-age=300' });
+      } else if (path === '/mqtt') {
+        sendText(response, 426, 'Upgrade to a WebSocket (MQTT over WebSocket) with a presigned URL from /mqtt-url.\n', { upgrade: 'websocket' });
+      } else {
+        sendText(response, 404, 'Not found.\n');
+      }
+    };
+    upgrade = (request, socket, head) => {
+      if (pathOf(request) === '/mqtt') {
+        activeGateway.handleUpgrade(request, socket, head);
+      } else {
+        log(`WS ${pathOf(request)} 404`);
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      }
+    };
+
+    let stopped: Promise<void> | undefined;
+    return {
+      url: origin,
+      port,
+      sts,
+      userPool,
+      dropMqttConnections: () => activeGateway.dropConnections(),
+      stop: () => {
+        stopped ??= teardown().finally(() => {
+          running = false;
+        });
+        return stopped;
+      },
+    };
+  } catch (error) {
+    await teardown();
+    running = false;
+    throw error;
+  }
+}

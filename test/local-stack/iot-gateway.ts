@@ -1,0 +1,219 @@
+/**
+ * The local AWS IoT Core data endpoint for MQTT over WebSocket: an `aedes` broker behind a gatekeeper
+ * that refuses what AWS IoT refuses.
+ *
+ * - Handshake (`GET /mqtt` upgrade): the SigV4 query signature, date window, session and session
+ *   token are verified by {@link verifyPresignedHandshake}; any failure is an HTTP 403, as AWS IoT.
+ * - MQTT: every operation is authorized against the intersection of the client role's identity
+ *   policy and the session policy that STS recorded, as AWS IoT does for IAM principals
+ *   (https://docs.aws.amazon.com/iot/latest/developerguide/iam-policies.html):
+ *   CONNECT → `iot:Connect` (refusal: CONNACK 5 "not authorized");
+ *   SUBSCRIBE → `iot:Subscribe` per filter (refusal: SUBACK 0x80 for that filter);
+ *   PUBLISH → `iot:Publish` (+ `iot:RetainPublish` with RETAIN) (refusal: disconnect, AWS IoT's
+ *   answer on MQTT 3.1.1, which has no PUBACK reason codes);
+ *   delivery → `iot:Receive` (refusal: the message is not delivered to that client).
+ * - A CONNECT with a client id already in use disconnects the older connection (aedes' takeover,
+ *   which is also AWS IoT's behaviour); the policy check runs first, so nobody can take over a
+ *   client id outside their own namespace.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import { createWebSocketStream, WebSocketServer } from 'ws';
+import { parsePolicy, PolicyParseError, type ParsedPolicy, type PolicyDecision } from './iam-policy.js';
+import { iotPermissions, type IotPermissions, type IotResourceScope } from './iot-permissions.js';
+import { verifyPresignedHandshake, type HandshakeVerdict } from './sigv4-url-verifier.js';
+import type { StsSession } from './sts-server.js';
+
+/** Where sessions are looked up: `LocalSts` (`sts-server.ts`) satisfies it. */
+export interface SessionDirectory {
+  session(accessKeyId: string): StsSession | undefined;
+}
+
+/** Options of {@link IotGateway.create}. */
+export interface IotGatewayOptions {
+  /** The `host:port` clients sign and connect to, e.g. `127.0.0.1:3000`. */
+  readonly host: string;
+  /** Partition, region and account of the emulated endpoint (resource ARNs are built from it). */
+  readonly scope: IotResourceScope;
+  /** The STS that issued the sessions. */
+  readonly sessions: SessionDirectory;
+  /** Each role's identity policy, by role ARN. A session of any other role is allowed nothing. */
+  readonly rolePolicies: ReadonlyMap<string, ParsedPolicy>;
+  /**
+   * The gateway's clock (handshake date window, session expiry).
+   * @default - the system clock
+   */
+  readonly now?: () => Date;
+  /**
+   * Receives one line per handshake and per refused or accepted MQTT operation. Never a secret.
+   * @default - no logging
+   */
+  readonly log?: (line: string) => void;
+}
+
+/** What the gateway knows about an authenticated connection. */
+interface ConnectionContext {
+  readonly sessionName: string;
+  readonly permissions: IotPermissions;
+}
+
+const NOT_AUTHORIZED = 5;
+
+/** The gateway. Create it with {@link IotGateway.create}; route `/mqtt` upgrades to {@link handleUpgrade}. */
+export class IotGateway {
+  readonly #options: IotGatewayOptions;
+  readonly #now: () => Date;
+  readonly #log: (line: string) => void;
+  readonly #broker: Aedes;
+  readonly #webSockets = new WebSocketServer({
+    noServer: true,
+    // AWS IoT speaks the `mqtt` subprotocol; echo it when offered.
+    handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false),
+  });
+  readonly #contexts = new WeakMap<IncomingMessage, ConnectionContext>();
+  readonly #pendingSockets = new Set<Duplex>();
+  #closed = false;
+
+  private constructor(options: IotGatewayOptions) {
+    this.#options = options;
+    this.#now = options.now ?? (() => new Date());
+    this.#log = options.log ?? (() => undefined);
+    this.#broker = new Aedes({
+      authenticate: (client, _username, _password, done) => this.#authorizeConnect(client, done),
+      authorizeSubscribe: (client, subscription, done) => this.#authorizeSubscribe(client, subscription.topic, () => done(null, subscription), () => done(null, null)),
+      authorizePublish: (client, packet, done) => this.#authorizePublish(client, packet.topic, packet.retain, done),
+      authorizeForward: (client, packet) => (this.#decide(client, (p) => p.receive(packet.topic)) === 'allow' ? packet : null),
+    });
+  }
+
+  /** Starts the broker and returns the gateway. */
+  static async create(options: IotGatewayOptions): Promise<IotGateway> {
+    const gateway = new IotGateway(options);
+    await gateway.#broker.listen();
+    return gateway;
+  }
+
+  /** Number of open MQTT connections. */
+  get connectionCount(): number {
+    return this.#webSockets.clients.size;
+  }
+
+  /**
+   * Handles an HTTP upgrade for `/mqtt`: verifies the presigned URL, then hands the WebSocket to
+   * the broker, or answers 403 and closes the socket.
+   */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // The verification below is asynchronous; a client that hangs up meanwhile must not crash us.
+    socket.on('error', () => socket.destroy());
+    this.#pendingSockets.add(socket);
+    void this.#upgrade(request, socket, head).finally(() => this.#pendingSockets.delete(socket));
+  }
+
+  async #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const { host, scope, sessions } = this.#options;
+    let verdict: HandshakeVerdict;
+    try {
+      verdict = await verifyPresignedHandshake(
+        { url: request.url ?? '/', host: request.headers.host },
+        { host, region: scope.region, now: this.#now, lookup: (accessKeyId) => sessions.session(accessKeyId) },
+      );
+    } catch {
+      verdict = { ok: false, code: 'bad-signature', reason: 'the signature could not be computed' };
+    }
+    if (this.#closed) {
+      socket.destroy();
+      return;
+    }
+    if (!verdict.ok) {
+      this.#log(`WS /mqtt 403 ${verdict.code}: ${verdict.reason}`);
+      const body = `Forbidden: ${verdict.code}\n`;
+      socket.end(`HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      return;
+    }
+    const session = sessions.session(verdict.accessKeyId);
+    const context = this.#contextFor(session);
+    this.#webSockets.handleUpgrade(request, socket, head, (webSocket) => {
+      this.#log(`WS /mqtt 101 session=${context.sessionName}`);
+      this.#contexts.set(request, context);
+      const stream = createWebSocketStream(webSocket);
+      stream.on('error', () => webSocket.terminate());
+      this.#broker.handle(stream, request);
+    });
+  }
+
+  /** The identity policy of the session's role ∩ its session policy; a policy that does not parse allows nothing. */
+  #contextFor(session: StsSession | undefined): ConnectionContext {
+    const sessionName = session?.roleSessionName ?? 'unknown';
+    const rolePolicy = session === undefined ? undefined : this.#options.rolePolicies.get(session.roleArn);
+    let policies: ParsedPolicy[] = rolePolicy === undefined ? [] : [rolePolicy];
+    if (session?.policy !== undefined && policies.length > 0) {
+      try {
+        policies.push(parsePolicy(session.policy));
+      } catch (error) {
+        this.#log(`session=${sessionName} has a session policy the gateway cannot evaluate (${error instanceof PolicyParseError ? error.message : 'unknown error'}); it is allowed nothing`);
+        policies = [];
+      }
+    }
+    return { sessionName, permissions: iotPermissions(this.#options.scope, policies) };
+  }
+
+  #decide(client: Client | null, check: (permissions: IotPermissions) => PolicyDecision): PolicyDecision {
+    const context = client?.req === undefined ? undefined : this.#contexts.get(client.req);
+    return context === undefined ? 'implicit-deny' : check(context.permissions);
+  }
+
+  #sessionName(client: Client | null): string {
+    return (client?.req === undefined ? undefined : this.#contexts.get(client.req)?.sessionName) ?? 'unknown';
+  }
+
+  #authorizeConnect(client: Client, done: (error: AuthenticateError | null, success: boolean | null) => void): void {
+    const decision = this.#decide(client, (p) => p.connect(client.id));
+    this.#log(`MQTT CONNECT client=${client.id} session=${this.#sessionName(client)} ${decision === 'allow' ? 'accepted' : `refused (${decision})`}`);
+    if (decision === 'allow') {
+      done(null, true);
+      return;
+    }
+    done(Object.assign(new Error('not authorized'), { returnCode: NOT_AUTHORIZED }) as AuthenticateError, false);
+  }
+
+  #authorizeSubscribe(client: Client, topicFilter: string, grant: () => void, refuse: () => void): void {
+    const decision = this.#decide(client, (p) => p.subscribe(topicFilter));
+    if (decision === 'allow') {
+      grant();
+      return;
+    }
+    this.#log(`MQTT SUBSCRIBE client=${client.id} filter=${topicFilter} refused (${decision})`);
+    refuse();
+  }
+
+  #authorizePublish(client: Client | null, topic: string, retain: boolean, done: (error?: Error | null) => void): void {
+    const decision = this.#decide(client, (p) => p.publish(topic, retain));
+    if (decision === 'allow') {
+      done(null);
+      return;
+    }
+    this.#log(`MQTT PUBLISH client=${client?.id ?? 'unknown'} topic=${topic}${retain ? ' (retained)' : ''} refused (${decision}): disconnecting`);
+    done(new Error(`not authorized to publish to ${topic}`));
+  }
+
+  /** Drops every open MQTT connection (clients see a network close and may reconnect). */
+  dropConnections(): number {
+    let count = 0;
+    for (const webSocket of this.#webSockets.clients) {
+      webSocket.terminate();
+      count++;
+    }
+    return count;
+  }
+
+  /** Closes every connection and the broker. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const socket of this.#pendingSockets) socket.destroy();
+    this.dropConnections();
+    await new Promise<void>((resolve) => this.#webSockets.close(() => resolve()));
+    await new Promise<void>((resolve) => this.#broker.close(() => resolve()));
+  }
+}

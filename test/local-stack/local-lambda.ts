@@ -1,0 +1,109 @@
+/**
+ * Runs the real vending Lambda in-process, configured as the CDK stack would configure it but
+ * pointed at the loopback STS and IoT gateway.
+ *
+ * The environment is set on `process.env` because parts of the function read it through the AWS
+ * SDK, not through its config module: the STS endpoint (`AWS_ENDPOINT_URL_STS`) and the function's
+ * own credentials (the default chain). It is set BEFORE `lambda/handler.ts` is imported, since the
+ * module builds its default handler at import, and restored by {@link LocalLambda.restoreEnvironment}.
+ */
+import type { HttpApiHandler } from './jwt-authorizer.js';
+
+/** Where the local Lambda's dependencies live. */
+export interface LocalLambdaSettings {
+  /** `IOT_ENDPOINT`: the gateway's `host:port`. */
+  readonly iotEndpoint: string;
+  /** `IOT_REGION` and `AWS_REGION`. */
+  readonly region: string;
+  /** `CLIENT_ROLE_ARN`. */
+  readonly clientRoleArn: string;
+  /** `AWS_ENDPOINT_URL_STS`: the loopback STS. */
+  readonly stsUrl: string;
+  /** `URL_TTL_SECONDS`, when overridden. */
+  readonly urlTtlSeconds?: number | undefined;
+  /** `PUBLISH_TOPIC_TEMPLATES`, when overridden. */
+  readonly publishTopicTemplates?: readonly string[] | undefined;
+  /** `SUBSCRIBE_TOPIC_TEMPLATES`, when overridden. */
+  readonly subscribeTopicTemplates?: readonly string[] | undefined;
+  /**
+   * Receives the function's own JSON request log lines.
+   * @default - stdout, as in Lambda
+   */
+  readonly writeLog?: ((line: string) => void) | undefined;
+  /**
+   * The function's clock (signing dates, session refresh).
+   * @default - the system clock
+   */
+  readonly now?: (() => Date) | undefined;
+}
+
+/** The loaded function. */
+export interface LocalLambda {
+  /** The handler, built by the function's own `createHandler` from its own config parser. */
+  readonly handler: HttpApiHandler;
+  /** The topic templates the function parsed (the gateway's role policy is built from them). */
+  readonly templates: { readonly publish: readonly string[]; readonly subscribe: readonly string[] };
+  /** Puts back every environment variable this module changed. */
+  restoreEnvironment(): void;
+}
+
+/** Fake function credentials: the loopback STS accepts any caller, and these can sign nothing real. */
+const FUNCTION_ACCESS_KEY_ID = 'AKIALOCALSTACKFUNCTION';
+const FUNCTION_SECRET_ACCESS_KEY = 'local-stack-function-secret-not-an-aws-key';
+
+/** The variables the local stack owns while it runs; `undefined` means "must be unset". */
+export function lambdaEnvironment(settings: LocalLambdaSettings): Record<string, string | undefined> {
+  const json = (list: readonly string[] | undefined): string | undefined => (list === undefined ? undefined : JSON.stringify(list));
+  return {
+    IOT_ENDPOINT: settings.iotEndpoint,
+    IOT_REGION: settings.region,
+    AWS_REGION: settings.region,
+    CLIENT_ROLE_ARN: settings.clientRoleArn,
+    AWS_ENDPOINT_URL_STS: settings.stsUrl,
+    AWS_ACCESS_KEY_ID: FUNCTION_ACCESS_KEY_ID,
+    AWS_SECRET_ACCESS_KEY: FUNCTION_SECRET_ACCESS_KEY,
+    AWS_SESSION_TOKEN: undefined,
+    AWS_PROFILE: undefined,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    URL_TTL_SECONDS: settings.urlTtlSeconds === undefined ? undefined : String(settings.urlTtlSeconds),
+    PUBLISH_TOPIC_TEMPLATES: json(settings.publishTopicTemplates),
+    SUBSCRIBE_TOPIC_TEMPLATES: json(settings.subscribeTopicTemplates),
+  };
+}
+
+/**
+ * Sets the environment, imports the function and builds its handler.
+ * @throws the function's own `ConfigurationError` when a setting is invalid (the environment is
+ *   restored first)
+ */
+export async function loadLocalLambda(settings: LocalLambdaSettings): Promise<LocalLambda> {
+  const wanted = lambdaEnvironment(settings);
+  const previous = new Map(Object.keys(wanted).map((name) => [name, process.env[name]]));
+  const restoreEnvironment = (): void => {
+    for (const [name, value] of previous) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
+  for (const [name, value] of Object.entries(wanted)) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+  try {
+    const { createHandler } = await import('../../lambda/handler.js');
+    const { configFromProcessEnv } = await import('../../lambda/vending/config.js');
+    // Parsed here rather than taken from the module's import-time `handler`, so a stack restarted in
+    // the same process (tests) gets its new ports, and a bad setting fails the start-up loudly.
+    const config = configFromProcessEnv();
+    const { createRequestLogger } = await import('../../lambda/vending/logger.js');
+    const clock = settings.now;
+    const handler = createHandler(config, {
+      ...(settings.writeLog === undefined ? {} : { log: createRequestLogger(settings.writeLog) }),
+      ...(clock === undefined ? {} : { now: () => clock().getTime() }),
+    });
+    return { handler, templates: config.templates, restoreEnvironment };
+  } catch (error) {
+    restoreEnvironment();
+    throw error;
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * `npm run dev` as a user runs it: the real entry point in a child process, stopped with Ctrl-C.
+ * (`node --import tsx` rather than `npm run dev`, so the exit code is the program's own and not
+ * npm's re-raised signal.)
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const children: ChildProcess[] = [];
+
+function runDev(port: string): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/dev.ts'], { cwd: ROOT, env: { ...process.env, PORT: port }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+async function waitForOutput(child: ChildProcess, output: () => string, pattern: RegExp): Promise<RegExpMatchArray> {
+  return new Promise((resolve, reject) => {
+    const check = (): void => {
+      const match = pattern.exec(output());
+      if (match !== null) {
+        child.stdout?.off('data', check);
+        resolve(match);
+      }
+    };
+    child.stdout?.on('data', check);
+    child.once('exit', () => reject(new Error(`exited before printing ${String(pattern)}:\n${output()}`)));
+    check();
+  });
+}
+
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+describe('npm run dev (bin/dev.ts)', () => {
+  it('prints its loopback URL, serves, and stops cleanly with exit code 0 on Ctrl-C', async () => {
+    const { child, output, exited } = runDev('0');
+    const [, url = ''] = await waitForOutput(child, output, /running at (http:\/\/127\.0\.0\.1:\d+)/);
+    expect(output()).toMatch(/password "local-dev"/);
+    const config = (await (await fetch(`${url}/config.json`)).json()) as { apiUrl: string };
+    expect(config.apiUrl).toBe(url);
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(output()).toMatch(/SIGINT: stopping the local stack/);
+    await expect(fetch(`${url}/config.json`)).rejects.toThrow();
+  });
+
+  it('exits 1 with a clear message when the port is taken', async () => {
+    const blocker: Server = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const address = blocker.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    try {
+      const { output, exited } = runDev(String(port));
+      expect(await exited).toBe(1);
+      expect(output()).toContain(`127.0.0.1:${port} is already in use`);
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
+  });
+});

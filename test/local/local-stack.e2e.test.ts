@@ -1,0 +1,234 @@
+/**
+ * End to end over real sockets: the local stack on an ephemeral port, two users signing in through
+ * `/cognito`, vending through `/mqtt-url` (JWT authorizer + the real Lambda + loopback STS), and
+ * talking MQTT through the local IoT gateway with mqtt.js in Node.
+ */
+import { existsSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalStack, type LocalStack } from '../../test/local-stack/dev-server.js';
+import { closed, connectRecording, end, handshake, nextMessage, subscribeGranted, type RecordingClient } from './mqtt-helpers.js';
+
+interface Vended {
+  url: string;
+  clientId: string;
+  expiresAt: string;
+  endpoint: string;
+  region: string;
+  topics: { publish: string[]; subscribe: string[] };
+}
+
+interface User {
+  name: string;
+  token: string;
+  sub: string;
+}
+
+let stack: LocalStack;
+/** Shifts the stack's one clock (Lambda, STS, user pool, authorizer, gateway). */
+let clockOffsetMs = 0;
+const logLines: string[] = [];
+const clients: RecordingClient[] = [];
+
+async function signIn(name: string): Promise<User> {
+  const response = await fetch(`${stack.url}/cognito`, {
+    method: 'POST',
+    headers: { 'x-amz-target': 'AWSCognitoIdentityProviderService.InitiateAuth', 'content-type': 'application/x-amz-json-1.1' },
+    body: JSON.stringify({ AuthFlow: 'USER_PASSWORD_AUTH', ClientId: 'local', AuthParameters: { USERNAME: name, PASSWORD: 'local-dev' } }),
+  });
+  expect(response.status).toBe(200);
+  const { AuthenticationResult } = (await response.json()) as { AuthenticationResult: { IdToken: string } };
+  const [, payload = ''] = AuthenticationResult.IdToken.split('.');
+  const { sub } = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { sub: string };
+  return { name, token: AuthenticationResult.IdToken, sub };
+}
+
+async function vend(user: User, clientSuffix?: string): Promise<Vended> {
+  const query = clientSuffix === undefined ? '' : `?clientSuffix=${clientSuffix}`;
+  const response = await fetch(`${stack.url}/mqtt-url${query}`, { headers: { authorization: `Bearer ${user.token}` } });
+  expect(response.status).toBe(200);
+  return (await response.json()) as Vended;
+}
+
+async function connectAs(user: User, options: { clientId?: string; clientSuffix?: string } = {}): Promise<RecordingClient> {
+  const vended = await vend(user, options.clientSuffix);
+  const recording = await connectRecording(vended.url, options.clientId ?? vended.clientId);
+  clients.push(recording);
+  return recording;
+}
+
+let alice: User;
+let bob: User;
+
+beforeAll(async () => {
+  stack = await startLocalStack({ port: 0, log: (line) => logLines.push(line), now: () => new Date(Date.now() + clockOffsetMs) });
+  [alice, bob] = await Promise.all([signIn('alice'), signIn('bob')]);
+});
+
+afterEach(async () => {
+  clockOffsetMs = 0;
+  await Promise.all(clients.splice(0).map((recording) => end(recording.client)));
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('HTTP surface', () => {
+  it('serves /config.json for the demo page', async () => {
+    const response = await fetch(`${stack.url}/config.json`);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(await response.json()).toEqual({
+      apiUrl: stack.url, cognitoUrl: `${stack.url}/cognito`, userPoolClientId: 'local', region: 'us-east-1', mode: 'local',
+    });
+  });
+
+  it('serves the demo page and its bundle, or says clearly that they are not written yet', async () => {
+    const page = await fetch(`${stack.url}/`);
+    const script = await fetch(`${stack.url}/app.js`);
+    if (existsSync(new URL('../../web/demo/index.html', import.meta.url))) {
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    } else {
+      expect(page.status).toBe(503);
+      expect(await page.text()).toMatch(/web\/demo\/index\.html does not exist yet/);
+    }
+    if (existsSync(new URL('../../web/demo/main.ts', import.meta.url))) {
+      expect(script.status).toBe(200);
+      expect(script.headers.get('content-type')).toMatch(/^text\/javascript/);
+    } else {
+      expect(script.status).toBe(503);
+      expect(await script.text()).toMatch(/web\/demo\/main\.ts does not exist yet/);
+    }
+  });
+
+  it('answers like API Gateway on /mqtt-url: 401 without a token, 404 for other methods', async () => {
+    const anonymous = await fetch(`${stack.url}/mqtt-url`);
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.json()).toEqual({ message: 'Unauthorized' });
+    const post = await fetch(`${stack.url}/mqtt-url`, { method: 'POST', headers: { authorization: `Bearer ${alice.token}` } });
+    expect(post.status).toBe(404);
+    expect(await post.json()).toEqual({ message: 'Not Found' });
+  });
+
+  it('vends a loopback URL, the caller\'s client id and topics through the real Lambda', async () => {
+    const vended = await vend(alice, 'tab2');
+    expect(vended).toMatchObject({
+      clientId: `${alice.sub}-tab2`,
+      endpoint: `127.0.0.1:${stack.port}`,
+      region: 'us-east-1',
+      topics: { publish: [`users/${alice.sub}/*`], subscribe: [`users/${alice.sub}/*`] },
+    });
+    expect(vended.url.startsWith(`ws://127.0.0.1:${stack.port}/mqtt?X-Amz-Algorithm=AWS4-HMAC-SHA256&`)).toBe(true);
+    const call = stack.sts.calls.at(-1);
+    expect(call).toMatchObject({ roleArn: 'arn:aws:iam::000000000000:role/local-mqtt-client', callerAccessKeyId: 'AKIALOCALSTACKFUNCTION' });
+    expect(call?.policy).toContain(`topic/users/${alice.sub}/*`);
+  });
+
+  it('logs one line per request and never a signed URL, token or signature', async () => {
+    await vend(alice);
+    expect(logLines.some((line) => /^POST \/cognito 200 \d+ms$/.test(line))).toBe(true);
+    expect(logLines.some((line) => /^GET \/mqtt-url 200 \d+ms$/.test(line))).toBe(true);
+    // The Lambda's own JSON line goes to the same log.
+    expect(logLines.some((line) => line.startsWith('{') && (JSON.parse(line) as { message?: string }).message === 'mqtt-url')).toBe(true);
+    expect(logLines.filter((line) => /ASIA[A-Z2-7]{16}|IQoJb3Jp|[0-9a-f]{64}|X-Amz-[A-Za-z-]+=|eyJ[\w-]+\.eyJ/.test(line))).toEqual([]);
+  });
+});
+
+describe('two users over MQTT', () => {
+  it('lets each user publish and receive in their own namespace', async () => {
+    const a = await connectAs(alice);
+    const b = await connectAs(bob);
+    expect(await subscribeGranted(a.client, [`users/${alice.sub}/#`])).toEqual([0]);
+    expect(await subscribeGranted(b.client, [`users/${bob.sub}/#`])).toEqual([0]);
+    await a.client.publishAsync(`users/${alice.sub}/chat`, 'hello from alice');
+    await b.client.publishAsync(`users/${bob.sub}/chat`, 'hello from bob');
+    expect(await nextMessage(a, `users/${alice.sub}/chat`)).toBe('hello from alice');
+    expect(await nextMessage(b, `users/${bob.sub}/chat`)).toBe('hello from bob');
+    expect(a.messages.map((m) => m.payload)).toEqual(['hello from alice']);
+    expect(b.messages.map((m) => m.payload)).toEqual(['hello from bob']);
+  });
+
+  it('refuses subscriptions to the other user\'s namespace and to wildcards that would reach it', async () => {
+    const a = await connectAs(alice);
+    expect(await subscribeGranted(a.client, [`users/${bob.sub}/#`, `users/${bob.sub}/chat`, 'users/+/chat', 'users/#', '#'])).toEqual([128, 128, 128, 128, 128]);
+    const b = await connectAs(bob);
+    await b.client.publishAsync(`users/${bob.sub}/chat`, 'for bob only');
+    // alice's own subscription still works, and nothing of bob's reached her.
+    expect(await subscribeGranted(a.client, [`users/${alice.sub}/#`])).toEqual([0]);
+    await a.client.publishAsync(`users/${alice.sub}/marker`, 'marker');
+    expect(await nextMessage(a, `users/${alice.sub}/marker`)).toBe('marker');
+    expect(a.messages.map((m) => m.payload)).toEqual(['marker']);
+  });
+
+  it('disconnects a user who publishes into the other\'s namespace; the other receives nothing', async () => {
+    const b = await connectAs(bob);
+    expect(await subscribeGranted(b.client, [`users/${bob.sub}/#`])).toEqual([0]);
+    const a = await connectAs(alice);
+    a.client.publish(`users/${bob.sub}/chat`, 'spoofed');
+    await closed(a.client);
+    await b.client.publishAsync(`users/${bob.sub}/chat`, 'genuine');
+    expect(await nextMessage(b, `users/${bob.sub}/chat`)).toBe('genuine');
+    expect(b.messages.map((m) => m.payload)).toEqual(['genuine']);
+  });
+
+  it('refuses a connection with the other user\'s client id (CONNACK 5) and leaves their session alone', async () => {
+    const b = await connectAs(bob);
+    expect(await subscribeGranted(b.client, [`users/${bob.sub}/#`])).toEqual([0]);
+    await expect(connectAs(alice, { clientId: bob.sub })).rejects.toMatchObject({ code: 5 });
+    await expect(connectAs(alice, { clientId: `${bob.sub}-tab2` })).rejects.toMatchObject({ code: 5 });
+    expect(b.client.connected).toBe(true);
+    await b.client.publishAsync(`users/${bob.sub}/chat`, 'still here');
+    expect(await nextMessage(b, `users/${bob.sub}/chat`)).toBe('still here');
+  });
+
+  it('accepts the user\'s own suffixed client id for a second tab', async () => {
+    const tab1 = await connectAs(alice);
+    const tab2 = await connectAs(alice, { clientSuffix: 'tab2' });
+    expect(await subscribeGranted(tab2.client, [`users/${alice.sub}/#`])).toEqual([0]);
+    await tab1.client.publishAsync(`users/${alice.sub}/chat`, 'to my other tab');
+    expect(await nextMessage(tab2, `users/${alice.sub}/chat`)).toBe('to my other tab');
+  });
+});
+
+describe('stale URLs', () => {
+  it('refuses a reconnect with the stale URL; a re-vended one (transformWsUrl) succeeds', async () => {
+    const first = await vend(alice);
+    let current = first.url;
+    const recording = await connectRecording(first.url, first.clientId, { reconnectPeriod: 50, transformWsUrl: () => current });
+    clients.push(recording);
+    const { client } = recording;
+
+    // Every part of the stack jumps past the URL's expiry (300 s), still inside the session and token.
+    clockOffsetMs = 301_000;
+    expect(await handshake(first.url)).toEqual({ status: 403, body: 'Forbidden: url-expired\n' });
+
+    // mqtt.js reports a refused handshake as a reconnect attempt followed by a close.
+    const failedAttempt = new Promise<void>((resolve) => client.once('reconnect', () => client.once('close', () => resolve())));
+    expect(stack.dropMqttConnections()).toBeGreaterThanOrEqual(1);
+    await failedAttempt;
+    expect(client.connected).toBe(false);
+
+    const fresh = await vend(alice);
+    expect(fresh.url).not.toBe(first.url);
+    const reconnected = new Promise<void>((resolve) => client.once('connect', () => resolve()));
+    current = fresh.url;
+    await reconnected;
+    expect(await subscribeGranted(client, [`users/${alice.sub}/#`])).toEqual([0]);
+    await client.publishAsync(`users/${alice.sub}/chat`, 'back online');
+    expect(await nextMessage(recording, `users/${alice.sub}/chat`)).toBe('back online');
+    expect(logLines.filter((line) => line.startsWith('WS /mqtt 403 url-expired')).length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('stop', () => {
+  it('closes MQTT connections, the HTTP server and STS, and can be called twice', async () => {
+    const a = await connectAs(alice);
+    const stsUrl = process.env['AWS_ENDPOINT_URL_STS'];
+    await stack.stop();
+    await closed(a.client);
+    await expect(fetch(`${stack.url}/config.json`)).rejects.toThrow();
+    await expect(fetch(`${stsUrl ?? 'http://127.0.0.1:1'}/`)).rejects.toThrow();
+    expect(process.env['IOT_ENDPOINT']).toBeUndefined();
+    await stack.stop();
+  });
+});
