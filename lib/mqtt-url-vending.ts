@@ -20,7 +20,7 @@ import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, SystemLogLev
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { regionFromIotEndpoint } from '../lambda/signing/region.js';
+import { regionFromIotEndpoint, regionFromUserPoolId } from '../lambda/signing/region.js';
 import { IotDataEndpoint } from './iot-data-endpoint.js';
 import { type IotPolicyIdentity, iotPolicyDocument, iotRoleStatements } from './iot-permissions.js';
 import { acknowledgeWildcardResources } from './nag-acknowledgements.js';
@@ -146,7 +146,7 @@ const ACCESS_LOG_FIELDS = {
  * region still gets the right issuer; a pool of this stack has a token id and the stack's region.
  */
 function userPoolRegion(userPool: IUserPool): string {
-  const named = Token.isUnresolved(userPool.userPoolId) ? undefined : /^([a-z]{2,4}(?:-[a-z]+)+-\d{1,2})_/.exec(userPool.userPoolId)?.[1];
+  const named = Token.isUnresolved(userPool.userPoolId) ? undefined : regionFromUserPoolId(userPool.userPoolId);
   return named ?? userPool.env.region;
 }
 
@@ -181,6 +181,12 @@ export class MqttUrlVending extends Construct {
   /** The API access log group. */
   readonly accessLogGroup: LogGroup;
 
+  /**
+   * @param scope the parent construct
+   * @param id the construct id
+   * @param props the settings; every one is validated here, before any resource is created, and a
+   *   bad value throws an error naming the prop and the value received
+   */
   constructor(scope: Construct, id: string, props: MqttUrlVendingProps = {}) {
     super(scope, id);
     const config = resolveVendingProps(props);

@@ -30,8 +30,8 @@ export const CONTEXT_DEFAULTS = Object.freeze({
   urlTtlSeconds: DEFAULT_URL_TTL.toSeconds(),
   sessionDurationSeconds: DEFAULT_SESSION_DURATION.toSeconds(),
   sessionCacheSize: DEFAULT_SESSION_CACHE_SIZE,
-  /** The local demo page (`npm run dev`) can then use a deployed stack. */
-  allowedOrigins: ['http://localhost:3000', 'http://127.0.0.1:3000'] as readonly string[],
+  /** No CORS: list your web origins (`-c allowedOrigins=https://app.example.com`) to call the API from a browser. */
+  allowedOrigins: [] as readonly string[],
   publishTopicTemplates: DEFAULT_TOPIC_TEMPLATES,
   subscribeTopicTemplates: DEFAULT_TOPIC_TEMPLATES,
   throttleRateLimit: DEFAULT_THROTTLE.rateLimit,

@@ -41,7 +41,9 @@ Exit status: 0 URL printed; 1 no credentials found; 2 usage error.
 
 /** Where the CLI writes and what it reads. */
 export interface CliIo {
+  /** Receives the URL (and `--help`). */
   readonly stdout: (text: string) => void;
+  /** Receives the one-line error messages. */
   readonly stderr: (text: string) => void;
   /** Replaces the default credential chain (tests). */
   readonly credentialProvider?: AwsCredentialIdentityProvider;

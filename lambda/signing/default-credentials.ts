@@ -8,7 +8,7 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-
 import { CredentialsNotFoundError, InvalidSigningOptionError, describeValue } from './errors.js';
 import { regionFromIotEndpoint } from './region.js';
 import { resolveMqttUrlTarget, signMqttUrlTarget, type SignMqttUrlOptions } from './sign-mqtt-url.js';
-import { parseHost, validateCredentials } from './validate.js';
+import { parseHost, validateCredentials, type SigningCredentials } from './validate.js';
 
 /** Options of {@link signMqttUrlFromDefaultCredentials}. */
 export interface SignMqttUrlFromDefaultCredentialsOptions extends Omit<SignMqttUrlOptions, 'credentials' | 'region'> {
@@ -47,7 +47,7 @@ export function resolveRegion(host: string, region: string | undefined, env: Nod
  * Signs an AWS IoT MQTT URL with credentials from the default provider chain, session token included.
  *
  * @throws InvalidSigningOptionError for malformed options (checked before any credential lookup)
- * @throws CredentialsNotFoundError when the chain yields no credentials
+ * @throws CredentialsNotFoundError when the chain yields no credentials, or malformed ones
  */
 export async function signMqttUrlFromDefaultCredentials(options: SignMqttUrlFromDefaultCredentialsOptions): Promise<string> {
   if (typeof options !== 'object' || options === null) {
@@ -72,14 +72,19 @@ export async function signMqttUrlFromDefaultCredentials(options: SignMqttUrlFrom
   }
   // Only the identity fields are passed on: the chain's objects also carry expiration and
   // provenance, and the token must travel with the key (the Python original dropped it here).
-  return signMqttUrlTarget(
-    target,
-    validateCredentials({
+  let validated: SigningCredentials;
+  try {
+    validated = validateCredentials({
       accessKeyId: credentials.accessKeyId,
       secretAccessKey: credentials.secretAccessKey,
       sessionToken: credentials.sessionToken,
-    }),
-  );
+    });
+  } catch (error) {
+    // Malformed values in the environment or a profile are a credentials problem, not a usage error.
+    const detail = error instanceof InvalidSigningOptionError ? error.message : 'they could not be validated';
+    throw new CredentialsNotFoundError(`The default credential chain returned unusable credentials: ${detail}`, { cause: error });
+  }
+  return signMqttUrlTarget(target, validated);
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -40,7 +40,10 @@ export class InvalidSigningOptionError extends Error {
   }
 }
 
-/** The default credential provider chain found no usable credentials. The SDK's error is kept as `cause`. */
+/**
+ * The default credential provider chain found no credentials, or only malformed ones (a truncated
+ * `AWS_SECRET_ACCESS_KEY`, say). The underlying error is kept as `cause`.
+ */
 export class CredentialsNotFoundError extends Error {
   override readonly name = 'CredentialsNotFoundError';
 

@@ -14,15 +14,21 @@ import { SigningKeyCache } from './signing-key.js';
 
 /** Everything the presign core signs. Inputs are assumed valid: callers validate first. */
 export interface PresignRequest {
+  /** The HTTP method, upper case (`GET` for the MQTT upgrade). */
   readonly method: string;
   /** The already-encoded absolute path. */
   readonly path: string;
   /** The `host` header value (lower case, port included when not the default). */
   readonly host: string;
+  /** The SigV4 service name (`iotdevicegateway` for AWS IoT's WebSocket gateway). */
   readonly service: string;
+  /** The signing region. */
   readonly region: string;
+  /** The access key id, which goes into `X-Amz-Credential`. */
   readonly accessKeyId: string;
+  /** The secret the signing key is derived from; it never appears in the output. */
   readonly secretAccessKey: string;
+  /** The request time, `X-Amz-Date` (whole seconds, UTC). */
   readonly signingDate: Date;
   /** Seconds; `undefined` leaves `X-Amz-Expires` out, as some callers of the original library did. */
   readonly expiresIn: number | undefined;

@@ -5,6 +5,7 @@
 import { EMPTY_PAYLOAD_SHA256 } from './canonical.js';
 import { InvalidSigningOptionError, describeValue } from './errors.js';
 import { presign } from './presign.js';
+import { LruMap } from './lru-map.js';
 import { encodeRfc3986 } from './rfc3986.js';
 import {
   parseHost,
@@ -55,7 +56,9 @@ export interface SignMqttUrlOptions {
 export interface MqttUrlTarget {
   /** The `host` header value: lower case, port kept unless it is the scheme's default. */
   readonly host: string;
+  /** The URL scheme, already checked against the host (`ws` only for loopback). */
   readonly protocol: MqttUrlProtocol;
+  /** The signing region. */
   readonly region: string;
   /** Seconds, or `undefined` to leave `X-Amz-Expires` out. */
   readonly expiresIn: number | undefined;
@@ -82,11 +85,14 @@ export function resolveMqttUrlTarget(options: Omit<SignMqttUrlOptions, 'credenti
 
 // A process signs for one endpoint or a handful, so validated endpoints are remembered (bounded):
 // host parsing is the costliest check and would otherwise run again for every URL.
-const RESOLVED_ENDPOINTS_MAX = 64;
-const resolvedEndpoints = new Map<string, { readonly host: string; readonly protocol: MqttUrlProtocol }>();
+const resolvedEndpoints = new LruMap<string, { readonly host: string; readonly protocol: MqttUrlProtocol }>(64);
 
 function resolveEndpoint(rawHost: unknown, rawProtocol: unknown): { readonly host: string; readonly protocol: MqttUrlProtocol } {
-  const memoKey = typeof rawHost === 'string' && (rawProtocol === undefined || typeof rawProtocol === 'string') ? `${rawProtocol ?? ''}|${rawHost}` : undefined;
+  // Only well-typed inputs are memoised, keyed so that an omitted protocol and any given one
+  // (even an invalid one such as "") can never share an entry.
+  const memoKey = typeof rawHost === 'string' && (rawProtocol === undefined || typeof rawProtocol === 'string')
+    ? JSON.stringify([rawProtocol ?? null, rawHost])
+    : undefined;
   const hit = memoKey === undefined ? undefined : resolvedEndpoints.get(memoKey);
   if (hit !== undefined) return hit;
   const { hostname, port } = parseHost(rawHost);
@@ -95,10 +101,7 @@ function resolveEndpoint(rawHost: unknown, rawProtocol: unknown): { readonly hos
   // not be signed either; any other port is (needed for loopback gateways on :3000 and the like).
   const defaultPort = protocol === 'wss' ? 443 : 80;
   const resolved = { host: port === undefined || port === defaultPort ? hostname : `${hostname}:${port}`, protocol };
-  if (memoKey !== undefined) {
-    if (resolvedEndpoints.size >= RESOLVED_ENDPOINTS_MAX) resolvedEndpoints.delete(resolvedEndpoints.keys().next().value ?? '');
-    resolvedEndpoints.set(memoKey, resolved);
-  }
+  if (memoKey !== undefined) resolvedEndpoints.set(memoKey, resolved);
   return resolved;
 }
 
@@ -122,15 +125,13 @@ export function signMqttUrlTarget(target: MqttUrlTarget, credentials: SigningCre
 }
 
 // A session token is about 1 KB and the same for every URL signed in its session; encoding it costs
-// more than the HMAC, so recent encodings are kept (bounded: oldest dropped first).
-const ENCODED_TOKENS_MAX = 256;
-const encodedTokens = new Map<string, string>();
+// more than the HMAC, so recent encodings are kept (bounded).
+const encodedTokens = new LruMap<string, string>(256);
 
 function encodedToken(token: string): string {
   let encoded = encodedTokens.get(token);
   if (encoded === undefined) {
     encoded = encodeRfc3986(token);
-    if (encodedTokens.size >= ENCODED_TOKENS_MAX) encodedTokens.delete(encodedTokens.keys().next().value ?? '');
     encodedTokens.set(token, encoded);
   }
   return encoded;

@@ -4,6 +4,7 @@
  * service, so deriving it once per combination removes four of the five HMACs from every URL.
  */
 import { createHmac } from 'node:crypto';
+import { LruMap } from './lru-map.js';
 
 /** Derives the signing key without caching. */
 export function deriveSigningKey(secretAccessKey: string, dateStamp: string, region: string, service: string): Buffer {
@@ -20,15 +21,11 @@ export function deriveSigningKey(secretAccessKey: string, dateStamp: string, reg
  * process anyway. A secret used for several regions at once simply re-derives on each switch.
  */
 export class SigningKeyCache {
-  readonly #maxEntries: number;
-  readonly #entries = new Map<string, { readonly scope: string; readonly key: Buffer }>();
+  readonly #entries: LruMap<string, { readonly scope: string; readonly key: Buffer }>;
 
   /** @param maxEntries how many secrets to keep a key for; the least recently used is dropped beyond it. */
   constructor(maxEntries: number) {
-    if (!Number.isInteger(maxEntries) || maxEntries < 1) {
-      throw new RangeError(`SigningKeyCache maxEntries must be a positive integer (received ${String(maxEntries)})`);
-    }
-    this.#maxEntries = maxEntries;
+    this.#entries = new LruMap(maxEntries);
   }
 
   /** How many keys are cached. */
@@ -40,18 +37,9 @@ export class SigningKeyCache {
   get(secretAccessKey: string, dateStamp: string, region: string, service: string): Buffer {
     const scope = `${dateStamp}/${region}/${service}`;
     const hit = this.#entries.get(secretAccessKey);
-    // Re-inserting moves the entry to the end of the Map's insertion order: most recently used.
-    this.#entries.delete(secretAccessKey);
-    if (hit !== undefined && hit.scope === scope) {
-      this.#entries.set(secretAccessKey, hit);
-      return hit.key;
-    }
+    if (hit !== undefined && hit.scope === scope) return hit.key;
     const key = deriveSigningKey(secretAccessKey, dateStamp, region, service);
     this.#entries.set(secretAccessKey, { scope, key });
-    if (this.#entries.size > this.#maxEntries) {
-      const oldest = this.#entries.keys().next().value;
-      if (oldest !== undefined) this.#entries.delete(oldest);
-    }
     return key;
   }
 

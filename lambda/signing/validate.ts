@@ -3,6 +3,7 @@
  * option, so a caller learns exactly which input to fix and nothing is signed from bad input.
  */
 import { describeValue, InvalidSigningOptionError } from './errors.js';
+import { isRegionName } from './region.js';
 
 /** Credentials in the AWS SDK's `AwsCredentialIdentity` shape. */
 export interface SigningCredentials {
@@ -26,9 +27,6 @@ export interface ParsedHost {
 const LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
 const HOSTNAME = new RegExp(`^${LABEL}(?:\\.${LABEL})*$`);
 const IPV6_LITERAL = /^\[[0-9a-f:.]+\]$/;
-// AWS region names: two to four letter prefix, one or more words, a number (us-east-1,
-// us-gov-west-1, cn-north-1, us-isob-east-1, eusc-de-east-1).
-const REGION = /^[a-z]{2,4}(?:-[a-z]+)+-\d{1,2}$/;
 // IAM's AccessKeyId pattern is `[\w]+` with length 16..128.
 const ACCESS_KEY_ID = /^\w{16,128}$/;
 // Secrets and tokens are printable ASCII without spaces; anything else is a copy-paste accident.
@@ -86,7 +84,7 @@ export function isLoopbackHostname(hostname: string): boolean {
 
 /** Validates an AWS region name. */
 export function validateRegion(region: unknown, option = 'region'): string {
-  if (typeof region !== 'string' || !REGION.test(region)) {
+  if (typeof region !== 'string' || !isRegionName(region)) {
     throw new InvalidSigningOptionError(option, 'must be an AWS region name such as us-east-1', describeValue(region));
   }
   return region;

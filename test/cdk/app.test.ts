@@ -179,17 +179,8 @@ describe('HTTP API', () => {
     });
   });
 
-  it('answers CORS preflights for the configured origins only', () => {
-    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
-      ProtocolType: 'HTTP',
-      CorsConfiguration: {
-        AllowOrigins: ['http://localhost:3000', 'http://127.0.0.1:3000'],
-        AllowMethods: ['GET'],
-        AllowHeaders: ['authorization'],
-        ExposeHeaders: ['retry-after'],
-        MaxAge: 3600,
-      },
-    });
+  it('configures no CORS by default: only same-origin and non-browser callers', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP', CorsConfiguration: Match.absent() });
   });
 
   it('throttles the $default stage and writes JSON access logs to a log group with retention', () => {

@@ -131,6 +131,12 @@ describe('aws-signv4-mqtt (the executable)', () => {
     expect(result.stderr).toMatch(/^aws-signv4-mqtt: No AWS credentials found[^\n]*\n$/);
   });
 
+  it('exits 1, not 2, when the environment holds malformed credentials', async () => {
+    const result = await spawnCli(tsx, ['bin/aws-signv4-mqtt.ts', '--endpoint', 'x.iot.us-east-1.amazonaws.com'], { ...credentialEnv, AWS_ACCESS_KEY_ID: 'short' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/^aws-signv4-mqtt: The default credential chain returned unusable credentials: Invalid credentials\.accessKeyId[^\n]*\n$/);
+  });
+
   it('exits 2 on a usage error', async () => {
     const result = await spawnCli(tsx, ['bin/aws-signv4-mqtt.ts', '--expires', '10'], credentialEnv);
     expect(result.status).toBe(2);

@@ -86,3 +86,16 @@ describe('signMqttUrlFromDefaultCredentials', () => {
     expect((error as Error).cause).toBeInstanceOf(Error);
   });
 });
+
+describe('signMqttUrlFromDefaultCredentials with malformed chain credentials', () => {
+  it('reports them as a credentials problem naming the field, never echoing the secret', async () => {
+    vi.stubEnv('AWS_ACCESS_KEY_ID', credentials.accessKeyId);
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'has spaces in it');
+    const error = await signMqttUrlFromDefaultCredentials({ host, signingDate }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CredentialsNotFoundError);
+    expect((error as Error).message).toMatch(/^The default credential chain returned unusable credentials: Invalid credentials\.secretAccessKey/);
+    expect((error as Error).message).not.toContain('has spaces');
+    expect((error as Error).cause).toBeInstanceOf(InvalidSigningOptionError);
+    vi.unstubAllEnvs();
+  });
+});

@@ -96,3 +96,31 @@ describe('canonicalPresignQuery', () => {
     expect(canonicalPresignQuery(credential, '20130524T000000Z', 300)).toBe(canonicalQuery({ ...params, 'X-Amz-Expires': '300' }));
   });
 });
+
+describe('LruMap', () => {
+  it('drops the least recently used entry beyond its bound', async () => {
+    const { LruMap } = await import('../../lambda/signing/lru-map.js');
+    const map = new LruMap<string, number>(2);
+    map.set('a', 1);
+    map.set('b', 2);
+    expect(map.get('a')).toBe(1); // a is now the most recent
+    map.set('c', 3); // drops b
+    expect(map.get('b')).toBeUndefined();
+    expect(map.get('a')).toBe(1);
+    expect(map.get('c')).toBe(3);
+    expect(map.size).toBe(2);
+    map.set('a', 10); // replacing does not grow it
+    expect(map.size).toBe(2);
+    expect(map.get('a')).toBe(10);
+    expect(() => new LruMap(1.5)).toThrow(/positive integer \(received 1.5\)/);
+  });
+});
+
+describe('regionFromUserPoolId', () => {
+  it('reads the region prefix of a pool id', async () => {
+    const { regionFromUserPoolId } = await import('../../lambda/signing/region.js');
+    expect(regionFromUserPoolId('eu-west-1_AbCdEf123')).toBe('eu-west-1');
+    expect(regionFromUserPoolId('us-gov-west-1_x1')).toBe('us-gov-west-1');
+    expect(regionFromUserPoolId('not-a-pool')).toBeUndefined();
+  });
+});

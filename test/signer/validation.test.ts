@@ -126,3 +126,11 @@ describe('credentials reuse', () => {
     expect(new URL(signMqttUrl({ ...valid, credentials })).searchParams.get('X-Amz-Security-Token')).toBe('fine');
   });
 });
+
+describe('endpoint memo', () => {
+  it('never lets an invalid protocol ride on an earlier valid signing of the same host', () => {
+    expect(() => signMqttUrl(valid)).not.toThrow();
+    expect(errorOf({ ...valid, protocol: '' }).option).toBe('protocol');
+    expect(errorOf({ ...valid, protocol: 'WSS' }).option).toBe('protocol');
+  });
+});
