@@ -5,13 +5,18 @@
  */
 import { ArnFormat, type Stack } from 'aws-cdk-lib';
 import { Effect, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { unique } from '../lambda/vending/topic-templates.js';
 import { toPolicyVariableResourceName, toWildcardResourceName } from './topic-templates.js';
 
-/** The validated topic templates of a deployment. */
+/**
+ * The validated topic templates of a deployment. Publish and Receive are granted on different lists
+ * on purpose (least privilege, narrower than the design's "Publish/Receive on both lists"): a user
+ * publishes only to `publish` topics and receives only from the `subscribe` ones.
+ */
 export interface TopicNamespace {
-  /** Templates the user may publish to. */
+  /** Templates the user may publish to (`iot:Publish`). */
   readonly publish: readonly string[];
-  /** Templates the user may subscribe to (and receive from). */
+  /** Templates the user may subscribe to (`iot:Subscribe` on the filter) and receive from (`iot:Receive`). */
   readonly subscribe: readonly string[];
 }
 
@@ -37,10 +42,6 @@ function iotArn(stack: Stack, region: string, kind: ResourceKind, name: string):
   return stack.formatArn({ service: 'iot', region, resource: kind, resourceName: name, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
 }
 
-function unique(values: readonly string[]): string[] {
-  return [...new Set(values)];
-}
-
 /**
  * IAM statements granting the whole namespace, `${sub}` widened to `*`: this is the ceiling. In
  * per-user scope the Lambda's session policy narrows it to one caller's `sub` at run time; in
@@ -57,6 +58,13 @@ export function iotRoleStatements(stack: Stack, region: string, namespace: Topic
  * variable of `identity`. For `thing-name`, CONNECT also requires the certificate to be attached
  * to a thing, as AWS recommends for thing policy variables.
  * https://docs.aws.amazon.com/iot/latest/developerguide/thing-policy-variables.html
+ *
+ * Client IDs are granted as `<id>` and `<id>-*`, so one principal can hold several connections.
+ * The `-*` form reaches every ID that starts with `<id>-`: with `thing-name`, **no thing may be
+ * named like another thing's name plus `-…`** (things `a` and `a-b`: the device of `a` could connect
+ * as `a-b` and disconnect it); use fixed-length or otherwise prefix-free thing names. Cognito
+ * identity ids (`<region>:<uuid>`) have a fixed format, so `cognito-identity` is not exposed. (The
+ * Lambda's per-user session policies avoid the issue by granting `-*` to UUID subs only.)
  */
 export function iotPolicyDocument(stack: Stack, region: string, namespace: TopicNamespace, identity: IotPolicyIdentity): PolicyDocument {
   const variable = POLICY_VARIABLES[identity];

@@ -37,16 +37,27 @@ export const DEFAULT_LOG_RETENTION = RetentionDays.ONE_MONTH;
 
 /** The props of `MqttUrlVending`, validated and with defaults applied. */
 export interface ResolvedVendingProps {
+  /** The validated IoT data endpoint host, a token, or `undefined` to discover it at deploy time. */
   readonly iotEndpoint: string | undefined;
+  /** The publish topic templates (Lambda rules, see `lambda/vending/topic-templates.ts`). */
   readonly publish: readonly string[];
+  /** The subscribe (and receive) topic templates. */
   readonly subscribe: readonly string[];
+  /** URL lifetime in seconds, 1..900. */
   readonly urlTtlSeconds: number;
+  /** Per-user STS session length in seconds, 900..3600. */
   readonly sessionDurationSeconds: number;
+  /** How many per-user sessions the Lambda caches. */
   readonly sessionCacheSize: number;
+  /** Whose credentials sign the URLs. */
   readonly scope: VendingScope;
+  /** The CORS origins allowed to call the API. */
   readonly allowedOrigins: readonly string[];
+  /** Stage throttling, defaults filled in. */
   readonly throttle: Required<ThrottleSettings>;
+  /** Retention of every log group the construct creates. */
   readonly logRetention: RetentionDays;
+  /** The identity AWS IoT substitutes for `${sub}` in the provisioned AWS IoT policy. */
   readonly iotPolicyIdentity: IotPolicyIdentity;
 }
 

@@ -60,7 +60,8 @@ export interface ConnectMqttOptions {
   readonly clientSuffix?: string;
   /**
    * Extra mqtt.js options (keepalive, reconnectPeriod, will, …). The URL, host and client ID come
-   * from the vended answer and cannot be set here.
+   * from the vended answer and cannot be set here. With `reconnectPeriod: 0` URL refreshing stops
+   * at the first `close` (call `connectMqtt` again rather than `client.reconnect()`).
    * @default - `protocolVersion: 4` (MQTT 3.1.1), `clean: true`, mqtt.js's 1 s `reconnectPeriod`
    */
   readonly mqttOptions?: ConnectMqttClientOptions;
@@ -75,8 +76,13 @@ export interface ConnectMqttOptions {
 export interface MqttConnection {
   /**
    * The mqtt.js client, already connecting. Listen to `connect`, `close`, `offline`, `message`.
-   * Failed background URL refreshes are emitted as `error` events carrying a `VendingError`
-   * (they are retried with backoff); the client keeps running.
+   *
+   * Failed background URL refreshes are emitted as `error` events carrying the `VendingError` (or
+   * the error thrown by `getToken`); network failures, 5xx, 408 and 429 are retried with backoff.
+   * A refusal that retrying cannot fix (HTTP 400, 401 after the token refresh, 403, … — the
+   * `VendingError` has `permanent: true`) is emitted once and refreshing stops for good: the client
+   * keeps its current connection, but once the last URL expires it cannot reconnect. Sign the user
+   * in again, `end()` this connection and call `connectMqtt` anew.
    */
   readonly client: MqttClient;
   /** The MQTT client ID the credentials allow (`<sub>` or `<sub>-<clientSuffix>`). */
@@ -115,7 +121,8 @@ function validateMqttOptions(mqttOptions: unknown): ConnectMqttClientOptions {
  * - Prefetches the next URL at 80 % of the current one's life or 60 s before it expires, whichever
  *   is sooner (with jitter), and hands mqtt.js the freshest unexpired URL on every (re)connect
  *   through `transformWsUrl`. A dropped connection whose URL would be stale by the next attempt
- *   triggers an immediate refresh.
+ *   triggers an immediate refresh. Refreshing stops when the client ends, when it closes with
+ *   `reconnectPeriod: 0`, and after a permanent refusal (see {@link MqttConnection.client}).
  *
  * Resolves once the first URL is vended and the client is created; it does not wait for CONNACK.
  *
@@ -167,6 +174,11 @@ export async function connectMqtt(options: ConnectMqttOptions): Promise<MqttConn
   const connected = client;
 
   connected.on('close', () => {
+    // mqtt.js does not reconnect with reconnectPeriod 0, so no URL will be needed again.
+    if (connected.options.reconnectPeriod === 0) {
+      keeper.stop();
+      return;
+    }
     const nextAttemptAt = Date.now() + (connected.options.reconnectPeriod ?? 1000) + EXPIRY_MARGIN_MS;
     if (!connected.disconnecting && !keeper.isUsable(nextAttemptAt)) void keeper.refresh();
   });

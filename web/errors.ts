@@ -2,18 +2,8 @@
  * Errors raised by the browser client. Each has a stable `name` so callers can branch on it without
  * `instanceof` across bundle copies. None ever carries a token or a signed URL.
  */
-
-/** Describes a received value for an error message without echoing long strings or objects. */
-export function describeReceived(value: unknown): string {
-  if (value === undefined) return 'undefined';
-  if (value === null) return 'null';
-  if (typeof value === 'string') {
-    const shown = value.length > 80 ? `${value.slice(0, 77)}...` : value;
-    return JSON.stringify(shown);
-  }
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return `a value of type ${Array.isArray(value) ? 'array' : typeof value}`;
-}
+// The signer's describer has no Node dependencies, so the browser bundle shares it rather than a copy.
+import { describeValue } from '../lambda/signing/errors.js';
 
 /**
  * An option passed to `connectMqtt` is missing or malformed. Thrown before any request is made.
@@ -31,7 +21,7 @@ export class ConnectMqttOptionError extends Error {
    * @param received the value received (described, never echoed in full)
    */
   constructor(option: string, problem: string, received: unknown) {
-    const shown = describeReceived(received);
+    const shown = describeValue(received);
     super(`Invalid ${option}: ${problem} (received ${shown})`);
     this.option = option;
     this.received = shown;
@@ -46,6 +36,8 @@ export class ConnectMqttOptionError extends Error {
  *   when there is one; otherwise `code` is `NetworkError`, `UnexpectedResponse` or `InvalidResponse`.
  * - `retryAfterSeconds` is the `Retry-After` header of a 503, when the browser may read it (the API
  *   must list it in `Access-Control-Expose-Headers` for cross-origin pages).
+ * - `permanent` is `true` for a 4xx other than 408 and 429: asking again cannot succeed (a 401 has
+ *   already been retried once with a refreshed token), so the client stops refreshing.
  */
 export class VendingError extends Error {
   override readonly name = 'VendingError';
@@ -55,6 +47,11 @@ export class VendingError extends Error {
   readonly code: string;
   /** Seconds to wait before retrying, from `Retry-After`, when the API sent one. */
   readonly retryAfterSeconds: number | undefined;
+  /**
+   * Whether retrying is pointless: the API refused this caller for good (HTTP 4xx other than
+   * 408 Request Timeout and 429 Too Many Requests). Network failures, 5xx, 408 and 429 are not.
+   */
+  readonly permanent: boolean;
 
   /**
    * @param status the HTTP status, or 0 when no response arrived
@@ -72,5 +69,11 @@ export class VendingError extends Error {
     this.status = status;
     this.code = code;
     this.retryAfterSeconds = options.retryAfterSeconds;
+    this.permanent = isPermanentStatus(status);
   }
+}
+
+/** 4xx means "this request will never work"; 408 and 429 are the two 4xx that say "try again later". */
+function isPermanentStatus(status: number): boolean {
+  return status >= 400 && status < 500 && status !== 408 && status !== 429;
 }

@@ -2,6 +2,9 @@
  * Keeps a usable presigned URL at hand. mqtt.js asks for the WebSocket URL synchronously (its
  * `transformWsUrl` hook cannot wait for a network call), so the next URL is fetched ahead of time:
  * a timer prefetches it before the current one expires, and failed refreshes are retried with backoff.
+ * A refusal that no retry can fix (a `VendingError` whose `permanent` is set: 400, 401 after the
+ * token refresh, 403, …) stops the keeper instead: retrying it would call the token provider (and
+ * Cognito) and the API every 30 s forever.
  */
 import { VendingError } from './errors.js';
 import { prefetchDelayMs, retryDelayMs } from './refresh-schedule.js';
@@ -13,7 +16,11 @@ export interface FreshUrlKeeperOptions {
   readonly initial: ReceivedMqttUrl;
   /** Vends a new URL; must reject when `signal` aborts. */
   readonly vend: (signal: AbortSignal) => Promise<ReceivedMqttUrl>;
-  /** Told about every failed refresh (the keeper retries on its own). */
+  /**
+   * Told about every failed refresh. The keeper retries on its own, except after a permanent
+   * refusal (`error instanceof VendingError && error.permanent`): it has then stopped for good
+   * ({@link FreshUrlKeeper.stopped} is `true`) before this is called, and this is its last call.
+   */
   readonly onRefreshError: (error: unknown) => void;
   /** Told about every new URL. */
   readonly onRefreshed?: ((url: ReceivedMqttUrl) => void) | undefined;
@@ -50,6 +57,11 @@ export class FreshUrlKeeper {
     return this.#latest;
   }
 
+  /** Whether the keeper has stopped: {@link FreshUrlKeeper.stop} was called or a refusal was permanent. */
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
   /** Whether a refresh is running. */
   get refreshing(): boolean {
     return this.#inFlight !== undefined;
@@ -73,8 +85,8 @@ export class FreshUrlKeeper {
   }
 
   /**
-   * Vends a new URL now unless one is already on its way. Never rejects: failures go to
-   * `onRefreshError` and are retried with backoff.
+   * Vends a new URL now unless one is already on its way or the keeper has stopped. Never rejects:
+   * failures go to `onRefreshError` and, unless permanent, are retried with backoff.
    */
   refresh(): Promise<void> {
     if (this.#stopped) return Promise.resolve();
@@ -100,6 +112,11 @@ export class FreshUrlKeeper {
       next = await this.#options.vend(this.#abort.signal);
     } catch (error) {
       if (this.#stopped) return;
+      if (error instanceof VendingError && error.permanent) {
+        this.stop();
+        this.#notify(() => this.#options.onRefreshError(error));
+        return;
+      }
       this.#failures += 1;
       const retryAfter = error instanceof VendingError ? error.retryAfterSeconds : undefined;
       this.#schedule(retryDelayMs(this.#failures, retryAfter, this.#random()));

@@ -3,11 +3,15 @@
  * retry with a refreshed token on 401, and every failure mapped to a {@link VendingError}.
  * Neither the token nor the vended URL ever appears in an error message.
  */
+import { isLoopbackHostname } from '../lambda/signing/validate.js';
 import { ConnectMqttOptionError, VendingError } from './errors.js';
 import type { FetchLike, GetToken, ReceivedMqttUrl } from './types.js';
 import { parseVendedMqttUrl, receiveMqttUrl } from './vended-url.js';
 
-/** The API's own rule for `clientSuffix` (see the Vending API in the README). */
+/**
+ * The API's rule for `clientSuffix`, checked here so a typo fails before any request. The source of
+ * truth is the Lambda's `parseClientSuffix` in `lambda/vending/scope.ts`; keep the two in step.
+ */
 const CLIENT_SUFFIX = /^[A-Za-z0-9_-]{1,32}$/;
 
 /** Options of {@link vendMqttUrl}. */
@@ -29,6 +33,12 @@ export interface VendMqttUrlOptions {
 
 /**
  * Builds the `GET /mqtt-url` address, validating `apiUrl` and `clientSuffix`.
+ *
+ * The bearer token goes wherever this URL points, so the address is built by copying the parsed
+ * base and replacing only its path: resolving a relative reference instead would let a path such as
+ * `//evil.example` in `apiUrl` become a new host. Plain `http:` is refused except for loopback hosts
+ * (the local stack), by the same rule the signer applies to `ws://`.
+ *
  * @throws ConnectMqttOptionError naming the option and the value received
  */
 export function vendingRequestUrl(apiUrl: unknown, clientSuffix: unknown): string {
@@ -37,12 +47,19 @@ export function vendingRequestUrl(apiUrl: unknown, clientSuffix: unknown): strin
   try {
     base = new URL(apiUrl);
   } catch {
-    throw new ConnectMqttOptionError('apiUrl', 'must be an absolute http(s) URL', apiUrl);
+    throw new ConnectMqttOptionError('apiUrl', 'must be an absolute https URL', apiUrl);
   }
   if ((base.protocol !== 'https:' && base.protocol !== 'http:') || base.search !== '' || base.hash !== '') {
-    throw new ConnectMqttOptionError('apiUrl', 'must be an absolute http(s) URL without query or fragment', apiUrl);
+    throw new ConnectMqttOptionError('apiUrl', 'must be an absolute https URL without query or fragment', apiUrl);
   }
-  const target = new URL(`${base.pathname.replace(/\/+$/, '')}/mqtt-url`, base);
+  if (base.protocol === 'http:' && !isLoopbackHostname(base.hostname)) {
+    throw new ConnectMqttOptionError('apiUrl', 'must use https: plain http is allowed only for loopback hosts (localhost, 127.0.0.0/8, [::1])', apiUrl);
+  }
+  if (base.username !== '' || base.password !== '') {
+    throw new ConnectMqttOptionError('apiUrl', 'must not contain user info', apiUrl);
+  }
+  const target = new URL(base.href);
+  target.pathname = `${base.pathname.replace(/\/+$/, '')}/mqtt-url`;
   if (clientSuffix !== undefined) {
     if (typeof clientSuffix !== 'string' || !CLIENT_SUFFIX.test(clientSuffix)) {
       throw new ConnectMqttOptionError('clientSuffix', 'must be 1-32 of A-Z a-z 0-9 _ -', clientSuffix);

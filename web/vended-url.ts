@@ -4,6 +4,7 @@
  * and `expiresAt`) and then anchored at the local time the request was sent, so a client whose
  * clock is minutes off neither refreshes in a loop nor keeps an expired URL.
  */
+import { isLoopbackHostname } from '../lambda/signing/validate.js';
 import { VendingError } from './errors.js';
 import type { ReceivedMqttUrl, VendedMqttUrl } from './types.js';
 
@@ -43,11 +44,29 @@ function stringArray(value: unknown, key: string): readonly string[] {
   return [...value];
 }
 
+/**
+ * The vended URL is a bearer secret, so it must travel encrypted: `wss://`, or `ws://` only to a
+ * loopback host (the local stack), which is the signer's own rule for the scheme.
+ */
+function checkMqttUrl(url: string): void {
+  if (!/^wss?:\/\/[^/?#]+\/mqtt\?/i.test(url)) throw invalid('"url" is not a ws(s)://<host>/mqtt?… URL');
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw invalid('"url" is not a ws(s)://<host>/mqtt?… URL');
+  }
+  if (parsed.protocol === 'ws:' && !isLoopbackHostname(parsed.hostname)) {
+    // The host is not secret (it is also in "endpoint"); the signed query never goes in a message.
+    throw invalid(`"url" is unencrypted ws:// to the non-loopback host ${parsed.hostname}; only wss:// is accepted there`);
+  }
+}
+
 /** Checks the shape of a `GET /mqtt-url` 200 body. Messages never include the URL itself. */
 export function parseVendedMqttUrl(body: unknown): VendedMqttUrl {
   if (!isRecord(body)) throw invalid('not a JSON object');
   const url = nonEmptyString(body, 'url');
-  if (!/^wss?:\/\/[^/?#]+\/mqtt\?/.test(url)) throw invalid('"url" is not a ws(s)://<host>/mqtt?… URL');
+  checkMqttUrl(url);
   const clientId = nonEmptyString(body, 'clientId');
   const expiresAt = nonEmptyString(body, 'expiresAt');
   if (Number.isNaN(Date.parse(expiresAt))) throw invalid('"expiresAt" is not an ISO-8601 date');

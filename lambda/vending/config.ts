@@ -10,13 +10,15 @@ import { describeValue } from '../signing/errors.js';
 import { parseHost, validateRegion } from '../signing/validate.js';
 import { ConfigurationError } from './errors.js';
 import { MAX_SUBJECT_LENGTH } from './identity.js';
-import { MAX_SESSION_POLICY_CHARS, SUB_PLACEHOLDER, sessionPolicyFor, type IotArnContext, type TopicTemplates } from './scope.js';
+import { MAX_SESSION_POLICY_CHARS, worstCaseSessionPolicyLength, type IotArnContext } from './scope.js';
+import { DEFAULT_TOPIC_TEMPLATE, topicTemplateListProblem, type TopicTemplates } from './topic-templates.js';
 
 /** The environment as a plain record (the shape of `process.env`). */
 export type Environment = Readonly<Record<string, string | undefined>>;
 
 /** Per-user scope: assume the client role per caller, narrowed by a session policy. */
 export interface PerUserScope {
+  /** Discriminates the scope kinds. */
   readonly kind: 'per-user';
   /** `CLIENT_ROLE_ARN`. */
   readonly roleArn: string;
@@ -32,6 +34,7 @@ export interface PerUserScope {
 
 /** Shared scope: every caller gets a URL signed with the function's own credentials. */
 export interface SharedScope {
+  /** Discriminates the scope kinds. */
   readonly kind: 'shared';
 }
 
@@ -44,7 +47,10 @@ export interface VendingConfig {
   readonly target: MqttUrlTarget;
   /** `URL_TTL_SECONDS`: validity of each URL. */
   readonly urlTtlSeconds: number;
-  /** `PUBLISH_TOPIC_TEMPLATES` and `SUBSCRIBE_TOPIC_TEMPLATES`. */
+  /**
+   * `PUBLISH_TOPIC_TEMPLATES` and `SUBSCRIBE_TOPIC_TEMPLATES`, checked with the same rules as the
+   * CDK construct applies (`topic-templates.ts`).
+   */
   readonly templates: TopicTemplates;
   /** Per-user (`CLIENT_ROLE_ARN` set) or shared scope. */
   readonly scope: PerUserScope | SharedScope;
@@ -66,13 +72,8 @@ const SESSION_CACHE_SIZE_MAX = 1_000_000;
  * outlives the credentials it was signed with.
  */
 export const SESSION_REFRESH_MARGIN_SECONDS = 60;
-/** The default topic template of both lists. */
-export const DEFAULT_TOPIC_TEMPLATE = `users/${SUB_PLACEHOLDER}/*`;
-
 // arn:<partition>:iam::<12-digit account>:role/<optional path/><name>
 const ROLE_ARN = /^arn:(aws(?:-[a-z]+)*):iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
-// C0 controls, DEL and U+2028/9 have no business in an MQTT topic and hide in logs.
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f\u2028\u2029]/;
 
 /**
  * Parses and validates the environment (see the table in the README).
@@ -173,33 +174,24 @@ function templatesVariable(env: Environment, name: string): string[] {
   if (!Array.isArray(parsed)) {
     throw new ConfigurationError(name, `must be a JSON array of strings such as ["users/\${sub}/*"] (received ${describeValue(text)})`);
   }
-  return parsed.map((template: unknown, index) => {
-    const problem = templateProblem(template);
-    if (problem !== undefined) throw new ConfigurationError(name, `entry ${index} ${problem} (received ${describeValue(template)})`);
-    return template as string;
-  });
-}
-
-function templateProblem(template: unknown): string | undefined {
-  if (typeof template !== 'string' || template.length === 0) return 'must be a non-empty string';
-  if (!template.includes(SUB_PLACEHOLDER)) return `must contain ${SUB_PLACEHOLDER}, or every user would share the topic`;
-  // IAM would expand any other ${...} as a policy variable; only ${sub} is ours to substitute.
-  if (template.replaceAll(SUB_PLACEHOLDER, '').includes('${')) return `may hold no placeholder but ${SUB_PLACEHOLDER}`;
-  if (CONTROL_CHARACTER.test(template)) return 'may hold no control characters';
-  return undefined;
+  const found = topicTemplateListProblem(parsed);
+  if (found?.index !== undefined) {
+    throw new ConfigurationError(name, `entry ${found.index} ${found.problem} (received ${describeValue(parsed[found.index])})`);
+  }
+  if (found !== undefined) throw new ConfigurationError(name, `${found.problem} (received ${describeValue(text)})`);
+  return parsed as string[];
 }
 
 /**
  * Refuses, at cold start, templates whose session policy would exceed STS's limit for the longest
  * allowed `sub`; otherwise the failure would only show, per request, for users with long subs.
- * Allowed `sub` characters need no JSON escaping, so a `sub` of the maximum length is the worst case.
  */
 function assertPolicyFits(templates: TopicTemplates, arn: IotArnContext): void {
-  const worst = sessionPolicyFor('x'.repeat(MAX_SUBJECT_LENGTH), templates, arn).length;
+  const worst = worstCaseSessionPolicyLength(templates, arn);
   if (worst > MAX_SESSION_POLICY_CHARS) {
     throw new ConfigurationError(
       'PUBLISH_TOPIC_TEMPLATES',
-      `with SUBSCRIBE_TOPIC_TEMPLATES makes a session policy of ${worst} characters for a ${MAX_SUBJECT_LENGTH}-character sub, over STS's ${MAX_SESSION_POLICY_CHARS}: use fewer or shorter templates (a trailing * covers sub-topics)`,
+      `with SUBSCRIBE_TOPIC_TEMPLATES makes session policies of up to ${worst} characters (subs may have ${MAX_SUBJECT_LENGTH} characters), over STS's ${MAX_SESSION_POLICY_CHARS}: use fewer or shorter templates (a trailing * covers sub-topics)`,
     );
   }
 }

@@ -7,26 +7,45 @@ import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { validateCredentials, type SigningCredentials } from '../signing/validate.js';
 import { SESSION_REFRESH_MARGIN_SECONDS, type PerUserScope } from './config.js';
 import { CredentialsUnavailableError } from './errors.js';
-import { roleSessionNameFor, sessionPolicyFor, type TopicTemplates } from './scope.js';
+import { roleSessionNameFor } from './role-session-name.js';
+import { sessionPolicyFor } from './scope.js';
 import { SessionCache, type Expiring } from './session-cache.js';
+import type { TopicTemplates } from './topic-templates.js';
+
+/**
+ * How long a request waits for STS before it is answered 503, leaving half of a 10 s Lambda timeout
+ * for the rest. The SDK call may take longer (2 attempts of up to 1 s to connect and 2 s to answer,
+ * plus a backoff: about 6.5 s); it is not abandoned, see {@link PerUserCredentialSourceOptions.deadlineMs}.
+ */
+export const STS_DEADLINE_DEFAULT_MS = 5000;
 
 /** Temporary credentials as cached: only what signing needs, to keep each cached user small. */
 export interface SessionCredentials extends Expiring {
+  /** The session's access key id (`ASIA…`). */
   readonly accessKeyId: string;
+  /** The session's secret access key: signs URLs, never logged. */
   readonly secretAccessKey: string;
+  /** The session token, appended to every URL signed with this session; never logged. */
   readonly sessionToken: string;
 }
 
 /** The parameters of one STS `AssumeRole` call. */
 export interface AssumeRoleRequest {
+  /** The client role to assume (`CLIENT_ROLE_ARN`). */
   readonly roleArn: string;
+  /** The caller's session name (`roleSessionNameFor(sub)`), shown in CloudTrail. */
   readonly roleSessionName: string;
-  /** The session policy JSON. */
+  /** The session policy JSON (`sessionPolicyFor(sub, …)`) that narrows the role to the caller. */
   readonly policy: string;
+  /** How long the session lasts (`SESSION_DURATION_SECONDS`). */
   readonly durationSeconds: number;
 }
 
-/** Performs one STS `AssumeRole`; rejects with a `VendingError` subclass. */
+/**
+ * Performs one STS `AssumeRole`; rejects with a `VendingFailure` subclass. Must settle by itself (the
+ * SDK's per-attempt timeouts see to it): a call in flight is never abandoned, see
+ * {@link PerUserCredentialSourceOptions.deadlineMs}.
+ */
 export type AssumeRole = (request: AssumeRoleRequest) => Promise<SessionCredentials>;
 
 /** How a request's credentials were found, for the request log. */
@@ -34,7 +53,9 @@ export type CredentialsLookup = 'hit' | 'miss' | 'shared';
 
 /** Credentials to sign one caller's URL with. */
 export interface ScopedCredentials {
+  /** What the caller's URL is signed with. */
   readonly credentials: SigningCredentials;
+  /** How they were found, for the request log. */
   readonly lookup: CredentialsLookup;
 }
 
@@ -49,26 +70,45 @@ export interface CredentialSource {
 
 /** Options of {@link perUserCredentialSource}. */
 export interface PerUserCredentialSourceOptions {
+  /** The client role, the ARN context of the session policies, the session length and cache size. */
   readonly scope: PerUserScope;
+  /** The topic templates each session policy is built from. */
   readonly templates: TopicTemplates;
+  /** The URL TTL: a cached session is replaced once less than this plus 60 s of it remains. */
   readonly urlTtlSeconds: number;
+  /** The STS call (`stsAssumeRole` in production). */
   readonly assumeRole: AssumeRole;
   /**
    * The clock, in epoch milliseconds.
    * @default - `Date.now`
    */
   readonly now?: () => number;
+  /**
+   * Milliseconds a request waits for STS before it fails with a `CredentialsUnavailableError` (503).
+   * The STS call is not abandoned then: it stays the one call in flight for its `sub` until it
+   * settles, so requests arriving meanwhile wait for it instead of starting a second `AssumeRole`,
+   * and a late session is still cached for the next request.
+   * @default 5000 ({@link STS_DEADLINE_DEFAULT_MS})
+   */
+  readonly deadlineMs?: number;
 }
 
 /**
  * Per-user scope: one STS session per `sub`, kept in a bounded LRU, assumed at most once at a time
- * per `sub`, and replaced once less than the URL TTL + 60 s of it remains.
+ * per `sub` (even past a request's deadline), and replaced once less than the URL TTL + 60 s of it
+ * remains.
  */
 export function perUserCredentialSource(options: PerUserCredentialSourceOptions): CredentialSource {
   const { scope, templates, assumeRole } = options;
   const now = options.now ?? Date.now;
+  const deadlineMs = options.deadlineMs ?? STS_DEADLINE_DEFAULT_MS;
   const minRemainingMs = (options.urlTtlSeconds + SESSION_REFRESH_MARGIN_SECONDS) * 1000;
-  const cache = new SessionCache<SessionCredentials>({ maxEntries: scope.sessionCacheSize, now });
+  const cache = new SessionCache<SessionCredentials>({
+    maxEntries: scope.sessionCacheSize,
+    now,
+    maxWaitMs: deadlineMs,
+    waitTimeoutError: () => new CredentialsUnavailableError(`STS did not answer AssumeRole within ${deadlineMs} ms`, false),
+  });
 
   const assume = async (sub: string): Promise<SessionCredentials> => {
     const session = await assumeRole({

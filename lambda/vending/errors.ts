@@ -1,7 +1,7 @@
 /**
  * The vending endpoint's error hierarchy. Each class sets `name` and keeps the underlying error as
  * `cause`; the HTTP status, the public code and the public message of each live in ONE place,
- * `response.ts` (`errorResponse`), so no module below the handler knows about HTTP.
+ * `response.ts` (`mapError`), so no module below the handler knows about HTTP.
  *
  * Messages are for the logs: they may name a configuration value, never a secret. The caller only
  * ever sees the public message chosen in `response.ts`.
@@ -12,8 +12,11 @@ const THROTTLED_RETRY_AFTER_SECONDS = 5;
 /** A transient failure or timeout: a short wait is enough. */
 const FAILED_RETRY_AFTER_SECONDS = 2;
 
-/** Base class of every error the vending endpoint raises on purpose. */
-export abstract class VendingError extends Error {
+/**
+ * Base class of every error the vending Lambda raises on purpose (not to be confused with the browser
+ * client's `VendingError` in `web/errors.ts`, which is what a caller sees of these).
+ */
+export abstract class VendingFailure extends Error {
   /** @param message a log-safe explanation; @param options the underlying error as `cause` */
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -21,7 +24,7 @@ export abstract class VendingError extends Error {
 }
 
 /** The Lambda environment is missing a value or holds a malformed one. Raised once, at cold start. */
-export class ConfigurationError extends VendingError {
+export class ConfigurationError extends VendingFailure {
   override readonly name = 'ConfigurationError';
   /** The environment variable at fault. */
   readonly variable: string;
@@ -38,20 +41,36 @@ export class ConfigurationError extends VendingError {
 }
 
 /** The authorizer's claims carry no usable identity (no claims, no `sub`, an empty `sub`). */
-export class MissingIdentityError extends VendingError {
+export class MissingIdentityError extends VendingFailure {
   override readonly name = 'MissingIdentityError';
 }
 
 /**
- * The caller is authenticated, but its `sub` cannot be placed safely in an IAM ARN, an MQTT topic and
- * an STS session name (it would widen a policy or a topic, or break one).
+ * Why a `sub` is refused:
+ * - `unsafe-characters`: it holds characters that would widen or break an IAM ARN, an MQTT topic or
+ *   an STS session name, or it is too long;
+ * - `mistakable-client-id`: it is not a UUID but starts with one and `-`, so its client ID would look
+ *   like that UUID user's suffixed client ID (`<uuid>-<suffix>`), which that user may connect as.
  */
-export class ForbiddenSubjectError extends VendingError {
+export type ForbiddenSubjectReason = 'unsafe-characters' | 'mistakable-client-id';
+
+/**
+ * The caller is authenticated, but its `sub` cannot be given an MQTT scope safely; `reason` says why.
+ */
+export class ForbiddenSubjectError extends VendingFailure {
   override readonly name = 'ForbiddenSubjectError';
+  /** Why the `sub` is refused (each reason has its own public message). */
+  readonly reason: ForbiddenSubjectReason;
+
+  /** @param message a log-safe explanation; @param reason why the `sub` is refused */
+  constructor(message: string, reason: ForbiddenSubjectReason) {
+    super(message);
+    this.reason = reason;
+  }
 }
 
 /** A query parameter is malformed. `parameter` names it. */
-export class InvalidRequestError extends VendingError {
+export class InvalidRequestError extends VendingFailure {
   override readonly name = 'InvalidRequestError';
   /** The query parameter at fault. */
   readonly parameter: string;
@@ -67,7 +86,7 @@ export class InvalidRequestError extends VendingError {
  * Credentials could not be obtained: STS throttled, failed, timed out or answered nonsense, or the
  * function's own credentials are missing. Retryable by the caller after `retryAfterSeconds`.
  */
-export class CredentialsUnavailableError extends VendingError {
+export class CredentialsUnavailableError extends VendingFailure {
   override readonly name = 'CredentialsUnavailableError';
   /** Whether the failure was throttling (the caller should back off longer). */
   readonly throttled: boolean;

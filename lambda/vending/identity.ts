@@ -17,13 +17,32 @@ export const MAX_SUBJECT_LENGTH = 128;
  */
 export const SUBJECT_PATTERN = new RegExp(`^[A-Za-z0-9_.:@-]{1,${MAX_SUBJECT_LENGTH}}$`);
 
+// Cognito's sub format: a lower-case UUID, always 36 characters.
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+
+/**
+ * A `sub` in Cognito's UUID form. Only such subs may have suffixed client IDs (`<sub>-<suffix>`):
+ * their fixed length is what keeps one user's `client/<sub>-*` grant from reaching another user's
+ * client ID (the proof is at `connectResourcesFor` in `scope.ts`).
+ */
+export const UUID_SUBJECT_PATTERN = new RegExp(`^${UUID}$`);
+
+// A sub that starts like a UUID user's suffixed client ID.
+const UUID_THEN_DASH = new RegExp(`^${UUID}-`);
+
+/** Whether `sub` has Cognito's fixed-length UUID form (see {@link UUID_SUBJECT_PATTERN}). */
+export function isUuidSubject(sub: string): boolean {
+  return UUID_SUBJECT_PATTERN.test(sub);
+}
+
 /**
  * Returns the validated `sub` from the JWT authorizer's claims.
  *
  * @param claims `event.requestContext.authorizer.jwt.claims`, or whatever the event held there
  * @throws MissingIdentityError when there are no claims or no non-empty string `sub` (HTTP 401)
  * @throws ForbiddenSubjectError when the `sub` holds characters outside {@link SUBJECT_PATTERN} or is
- *   longer than {@link MAX_SUBJECT_LENGTH} (HTTP 403)
+ *   longer than {@link MAX_SUBJECT_LENGTH}, or when it is not a UUID but starts with a UUID and `-`
+ *   (its client ID could be mistaken for that UUID user's suffixed one) (HTTP 403)
  */
 export function subjectFromClaims(claims: unknown): string {
   if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
@@ -36,7 +55,13 @@ export function subjectFromClaims(claims: unknown): string {
   if (!SUBJECT_PATTERN.test(sub)) {
     throw new ForbiddenSubjectError(
       `sub must be 1-${MAX_SUBJECT_LENGTH} characters of A-Z a-z 0-9 _ . : @ - (received ${sub.length} characters: ${describeValue(sub)})`,
+      'unsafe-characters',
     );
+  }
+  // `<uuid>-x` would be granted `client/<uuid>-x` exactly, which the UUID user may also connect as
+  // (its `client/<uuid>-*`): each could take over the other's connection.
+  if (UUID_THEN_DASH.test(sub)) {
+    throw new ForbiddenSubjectError(`sub starts with a UUID followed by "-" without being one, like a suffixed client ID (received ${describeValue(sub)})`, 'mistakable-client-id');
   }
   return sub;
 }

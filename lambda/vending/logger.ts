@@ -6,7 +6,7 @@
  * messages can echo request details).
  */
 import type { CredentialsLookup } from './credentials.js';
-import { VendingError } from './errors.js';
+import { VendingFailure } from './errors.js';
 import { createIsoFormatter } from './iso-time.js';
 
 /** Writes one line (without its newline). */
@@ -20,10 +20,13 @@ export interface RequestLogRecord {
   readonly apiRequestId: string | undefined;
   /** The validated caller, when known. */
   readonly sub: string | undefined;
+  /** The client ID vended (or asked for), when known. */
   readonly clientId: string | undefined;
   /** `ok`, or the public error code. */
   readonly outcome: string;
+  /** The HTTP status answered. */
   readonly status: number;
+  /** Time spent in the handler, in milliseconds. */
   readonly durationMs: number;
   /** Whether the credentials came from the session cache; `undefined` when none were needed. */
   readonly cache: CredentialsLookup | undefined;
@@ -74,7 +77,7 @@ interface LoggedError {
 export function describeError(error: unknown): LoggedError {
   if (!(error instanceof Error)) return { name: typeof error };
   const logged: LoggedError = { name: error.name };
-  if (error instanceof VendingError) logged.message = error.message;
+  if (error instanceof VendingFailure) logged.message = error.message;
   const cause: unknown = error.cause;
   if (cause instanceof Error) {
     const code = (cause as { code?: unknown }).code;

@@ -9,17 +9,26 @@ import {
   ForbiddenSubjectError,
   InvalidRequestError,
   MissingIdentityError,
+  type ForbiddenSubjectReason,
 } from './errors.js';
-import { SUB_PLACEHOLDER, type TopicTemplates } from './scope.js';
+import { SUB_PLACEHOLDER, type TopicTemplates } from './topic-templates.js';
 
 /** The body of a successful `GET /mqtt-url`. */
 export interface MqttUrlBody {
+  /** The presigned `wss://` (or loopback `ws://`) URL; a bearer credential until `expiresAt`. */
   readonly url: string;
+  /** The MQTT client ID to connect with: `<sub>`, or `<sub>-<clientSuffix>` (UUID subs only). */
   readonly clientId: string;
   /** ISO-8601 time after which `url` is refused. */
   readonly expiresAt: string;
+  /** The AWS IoT data endpoint the URL points at (`IOT_ENDPOINT`). */
   readonly endpoint: string;
+  /** The region the URL is signed for. */
   readonly region: string;
+  /**
+   * The caller's topics (templates with its `sub` substituted): `publish` may be published to,
+   * `subscribe` subscribed to and received from.
+   */
   readonly topics: { readonly publish: readonly string[]; readonly subscribe: readonly string[] };
 }
 
@@ -31,9 +40,11 @@ export type OkResponder = (fields: MqttUrlFields, sub: string) => APIGatewayProx
 
 /** An error's HTTP mapping. */
 export interface ErrorMapping {
+  /** The HTTP status. */
   readonly status: number;
   /** Stable, machine-readable; also the request log's `outcome`. */
   readonly code: string;
+  /** The public message: fixed text, or a validation message that echoes no internals. */
   readonly message: string;
   /** Seconds for `Retry-After`, on 503 only. */
   readonly retryAfterSeconds?: number;
@@ -46,13 +57,17 @@ const BASE_HEADERS = {
   'x-content-type-options': 'nosniff',
 } as const;
 
+const FORBIDDEN_MESSAGES: Readonly<Record<ForbiddenSubjectReason, string>> = {
+  'unsafe-characters': 'This identity cannot be given an MQTT scope: its sub holds characters outside A-Z a-z 0-9 _ . : @ - or is too long.',
+  'mistakable-client-id':
+    'This identity cannot be given an MQTT scope: its sub starts with a UUID followed by "-" without being a UUID, so its client ID could be mistaken for another user\'s.',
+};
+
 /** Maps any thrown value to its HTTP status, public code and message. */
 export function mapError(error: unknown): ErrorMapping {
   if (error instanceof InvalidRequestError) return { status: 400, code: 'invalid_request', message: error.message };
   if (error instanceof MissingIdentityError) return { status: 401, code: 'unauthorized', message: 'The token carries no usable identity (sub).' };
-  if (error instanceof ForbiddenSubjectError) {
-    return { status: 403, code: 'forbidden', message: 'This identity cannot be given an MQTT scope: its sub holds characters outside A-Z a-z 0-9 _ . : @ - or is too long.' };
-  }
+  if (error instanceof ForbiddenSubjectError) return { status: 403, code: 'forbidden', message: FORBIDDEN_MESSAGES[error.reason] };
   if (error instanceof CredentialsUnavailableError) {
     return {
       status: 503,

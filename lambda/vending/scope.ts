@@ -1,26 +1,17 @@
 /**
- * A caller's MQTT scope, derived from its `sub` alone: client ID, topics, the STS session policy
- * that confines the assumed role to them, and the STS session name. Pure functions.
+ * A caller's MQTT scope, derived from its `sub` alone: client ID, topics, and the STS session policy
+ * that confines the assumed client role to them. Pure functions (no `node:` imports), so the CDK
+ * construct checks its settings with the very code the Lambda runs.
  *
  * Session policies intersect with the client role's own policy, so they can only narrow it:
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session
  */
-import { createHash } from 'node:crypto';
 import { InvalidRequestError } from './errors.js';
-
-/** The placeholder that topic templates must contain; replaced by the caller's `sub`. */
-export const SUB_PLACEHOLDER = '${sub}';
+import { MAX_SUBJECT_LENGTH, isUuidSubject } from './identity.js';
+import { substituteSub, unique, type TopicTemplates } from './topic-templates.js';
 
 /** STS refuses session policies longer than this many characters (plain text, before packing). */
 export const MAX_SESSION_POLICY_CHARS = 2048;
-
-/** The MQTT topic templates, each containing {@link SUB_PLACEHOLDER}. */
-export interface TopicTemplates {
-  /** Topics the caller may publish to. */
-  readonly publish: readonly string[];
-  /** Topics (and filters) the caller may subscribe to and receive from. */
-  readonly subscribe: readonly string[];
-}
 
 /** The parts of an AWS IoT ARN that do not depend on the caller. */
 export interface IotArnContext {
@@ -32,17 +23,46 @@ export interface IotArnContext {
   readonly account: string;
 }
 
-/** The caller's topics, templates with the `sub` substituted. */
+/** The caller's topics: the templates with its `sub` substituted, in template order. */
 export interface CallerTopics {
+  /** Topics (with IAM's `*` wildcard left as is) the caller may publish to. */
   readonly publish: string[];
+  /** Topic filters the caller may subscribe to, and the topics it may receive from. */
   readonly subscribe: string[];
 }
 
+// Any UUID has the same length; this one only has to be one.
+const WORST_CASE_UUID = '00000000-0000-0000-0000-000000000000';
 // 1–32 characters that are safe in a client ID, an ARN and a log line.
 const CLIENT_SUFFIX = /^[A-Za-z0-9_-]{1,32}$/;
-// STS RoleSessionName: https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html
-const SESSION_NAME_MAX = 64;
-const SESSION_NAME_UNSAFE = /[^\w+=,.@-]/g;
+
+/**
+ * THE rule for which MQTT client IDs a `sub` may connect as, as AWS IoT resource names
+ * (`client/<id>`): every other piece of code (the session policy, {@link clientIdFor}) follows it.
+ *
+ * - A UUID `sub` (Cognito's form, always 36 characters) gets `client/<sub>` and `client/<sub>-*`,
+ *   so one user can hold several connections (`<sub>-<suffix>`).
+ * - Any other `sub` gets `client/<sub>` only, exactly.
+ *
+ * Why no user can connect as another's client ID (which would kick that user off):
+ * - Exact grants match one ID each, and subs are distinct, so two exact grants never collide.
+ * - `client/<A>-*`, for a UUID `A`, matches exactly the IDs that start with the 37 characters `A-`.
+ *   Another UUID `B` (36 characters) cannot start with them; `B-<suffix>` starts with them only if
+ *   its first 36 characters, `B`, equal `A`. A non-UUID `sub` that starts with `<uuid>-` is refused
+ *   (403) by `subjectFromClaims`, so no user holds an exact grant that a `-*` grant reaches.
+ * - Subs cannot hold `*` or `?` (see `SUBJECT_PATTERN`), so `<sub>` is never itself a wildcard.
+ * Without the fixed length this fails: subs `a` and `a-b` would let `a` connect as `a-b`.
+ *
+ * @param sub a `sub` already validated by `subjectFromClaims`
+ */
+export function connectResourcesFor(sub: string): string[] {
+  return suffixesAllowedFor(sub) ? [`client/${sub}`, `client/${sub}-*`] : [`client/${sub}`];
+}
+
+// The one place that decides whether `<sub>-*` is granted; connectResourcesFor and clientIdFor agree through it.
+function suffixesAllowedFor(sub: string): boolean {
+  return isUuidSubject(sub);
+}
 
 /**
  * Validates the optional `clientSuffix` query parameter.
@@ -60,14 +80,24 @@ export function parseClientSuffix(raw: string | undefined): string | undefined {
   return raw;
 }
 
-/** The MQTT client ID: the `sub`, then `-<suffix>` when a suffix was asked for. */
+/**
+ * The MQTT client ID: the `sub`, then `-<suffix>` when a suffix was asked for. Always an ID that
+ * {@link connectResourcesFor} grants.
+ *
+ * @param sub a `sub` already validated by `subjectFromClaims`
+ * @param suffix a suffix already validated by {@link parseClientSuffix}
+ * @throws InvalidRequestError when a suffix is asked for but the `sub` is not a UUID: suffixes need
+ *   a fixed-length subject (see {@link connectResourcesFor})
+ */
 export function clientIdFor(sub: string, suffix: string | undefined): string {
-  return suffix === undefined ? sub : `${sub}-${suffix}`;
-}
-
-/** Replaces every {@link SUB_PLACEHOLDER} in a template. */
-export function substituteSub(template: string, sub: string): string {
-  return template.replaceAll(SUB_PLACEHOLDER, sub);
+  if (suffix === undefined) return sub;
+  if (!suffixesAllowedFor(sub)) {
+    throw new InvalidRequestError(
+      'clientSuffix',
+      'clientSuffix is only available to users whose sub is a UUID (as Cognito issues): suffixed client IDs need a fixed-length sub; connect without clientSuffix, as the client ID <sub>',
+    );
+  }
+  return `${sub}-${suffix}`;
 }
 
 /** The caller's topics: every template with its `sub` substituted, in template order. */
@@ -80,10 +110,12 @@ export function topicsFor(templates: TopicTemplates, sub: string): CallerTopics 
 
 /**
  * The session policy that confines an assumed client role to one `sub`, as compact JSON:
- * `iot:Connect` on `client/<sub>` and `client/<sub>-*`; `iot:Publish` on `topic/<each publish
- * template>`; `iot:Receive` on `topic/<each subscribe template>` (delivery is what a subscription
- * is for; publishing needs no Receive); `iot:Subscribe` on `topicfilter/<each subscribe template>`. MQTT's `+` and `#` are literal in IAM, and `*` is IAM's wildcard, which is how
- * templates express "any sub-topic" (see
+ * `iot:Connect` on {@link connectResourcesFor}; `iot:Publish` on `topic/<each publish template>`;
+ * `iot:Receive` on `topic/<each subscribe template>` and `iot:Subscribe` on `topicfilter/<each
+ * subscribe template>`. Publish and Receive deliberately do not cover both lists (as the design
+ * first had it): delivery is what a subscription is for, and publishing needs no Receive, so each
+ * action gets only the list it needs (least privilege). MQTT's `+` and `#` are literal in IAM, and
+ * `*` is IAM's wildcard, which is how templates express "any sub-topic" (see
  * https://docs.aws.amazon.com/iot/latest/developerguide/iot-action-resources.html).
  *
  * @param sub a `sub` already validated by `subjectFromClaims`
@@ -92,7 +124,7 @@ export function sessionPolicyFor(sub: string, templates: TopicTemplates, arn: Io
   const prefix = `arn:${arn.partition}:iot:${arn.region}:${arn.account}:`;
   const resources = (kind: string, list: readonly string[]) => unique(list).map((t) => `${prefix}${kind}/${substituteSub(t, sub)}`);
   const statements: object[] = [
-    { Effect: 'Allow', Action: 'iot:Connect', Resource: [`${prefix}client/${sub}`, `${prefix}client/${sub}-*`] },
+    { Effect: 'Allow', Action: 'iot:Connect', Resource: connectResourcesFor(sub).map((name) => `${prefix}${name}`) },
   ];
   if (templates.publish.length > 0) statements.push({ Effect: 'Allow', Action: 'iot:Publish', Resource: resources('topic', templates.publish) });
   if (templates.subscribe.length > 0) {
@@ -103,17 +135,15 @@ export function sessionPolicyFor(sub: string, templates: TopicTemplates, arn: Io
 }
 
 /**
- * The STS `RoleSessionName` for a `sub`, so CloudTrail names the user. A `sub` that already fits
- * `[\w+=,.@-]{2,64}` is used as is (every Cognito sub does); any other is cleaned and truncated, then
- * suffixed with 8 hex digits of its SHA-256 so different subs keep different names.
+ * The length of the longest session policy {@link sessionPolicyFor} can build for `templates`:
+ * allowed `sub` characters need no JSON escaping, so the longest `sub` ({@link MAX_SUBJECT_LENGTH}
+ * characters) is the worst case, unless a UUID `sub`'s extra `client/<sub>-*` grant outweighs it
+ * (with few templates it can), so both are measured. The Lambda (at cold start) and the CDK
+ * construct (at synth, with the longest partition and region) both compare it with
+ * {@link MAX_SESSION_POLICY_CHARS}.
  */
-export function roleSessionNameFor(sub: string): string {
-  const cleaned = sub.replace(SESSION_NAME_UNSAFE, '.');
-  if (cleaned === sub && sub.length >= 2 && sub.length <= SESSION_NAME_MAX) return sub;
-  const digest = createHash('sha256').update(sub).digest('hex').slice(0, 8);
-  return `${cleaned.slice(0, SESSION_NAME_MAX - digest.length - 1)}.${digest}`;
-}
-
-function unique(values: readonly string[]): string[] {
-  return [...new Set(values)];
+export function worstCaseSessionPolicyLength(templates: TopicTemplates, arn: IotArnContext): number {
+  const longest = sessionPolicyFor('x'.repeat(MAX_SUBJECT_LENGTH), templates, arn).length;
+  const uuid = sessionPolicyFor(WORST_CASE_UUID, templates, arn).length;
+  return Math.max(longest, uuid);
 }

@@ -2,6 +2,10 @@
  * A bounded, least-recently-used cache of expiring values with one load in flight per key: however
  * many requests for a key arrive at once, they share a single load. Failed loads are not cached, so
  * the next request tries again. Used to keep one STS session per caller.
+ *
+ * A caller may stop waiting before the load ends (`maxWaitMs`), but the load is never abandoned: it
+ * stays the key's one load in flight until it settles, so a caller arriving meanwhile joins it
+ * instead of starting a second one, and a late value is still cached.
  */
 
 /** A cached value that carries its own expiry. */
@@ -12,6 +16,7 @@ export interface Expiring {
 
 /** The result of {@link SessionCache.get}. */
 export interface CacheLookup<T> {
+  /** The cached or freshly loaded value. */
   readonly value: T;
   /** `true` when served from the cache, `false` when this request waited for a load. */
   readonly hit: boolean;
@@ -26,12 +31,26 @@ export interface SessionCacheOptions {
    * @default - `Date.now`
    */
   readonly now?: () => number;
+  /**
+   * Milliseconds a caller waits for a load before {@link SessionCache.get} rejects with
+   * `waitTimeoutError()`. The load goes on (see the module comment), so `load` must settle by
+   * itself eventually: the cache never drops a load in flight.
+   * @default - callers wait for the load to settle
+   */
+  readonly maxWaitMs?: number;
+  /**
+   * The error a caller that waited `maxWaitMs` in vain rejects with.
+   * @default - an `Error` saying how long it waited
+   */
+  readonly waitTimeoutError?: () => Error;
 }
 
 /** See the module comment. */
 export class SessionCache<T extends Expiring> {
   readonly #maxEntries: number;
   readonly #now: () => number;
+  readonly #maxWaitMs: number | undefined;
+  readonly #waitTimeoutError: () => Error;
   // A Map iterates in insertion order; re-inserting on use keeps the least recently used first.
   readonly #entries = new Map<string, T>();
   readonly #inFlight = new Map<string, Promise<T>>();
@@ -42,7 +61,12 @@ export class SessionCache<T extends Expiring> {
       throw new RangeError(`SessionCache maxEntries must be a positive integer (received ${String(options.maxEntries)})`);
     }
     this.#maxEntries = options.maxEntries;
+    if (options.maxWaitMs !== undefined && !(Number.isFinite(options.maxWaitMs) && options.maxWaitMs > 0)) {
+      throw new RangeError(`SessionCache maxWaitMs must be a positive number of milliseconds (received ${String(options.maxWaitMs)})`);
+    }
     this.#now = options.now ?? Date.now;
+    this.#maxWaitMs = options.maxWaitMs;
+    this.#waitTimeoutError = options.waitTimeoutError ?? (() => new Error(`SessionCache load did not settle within ${String(options.maxWaitMs)} ms`));
   }
 
   /** How many values are cached (loads in flight excluded). */
@@ -55,6 +79,7 @@ export class SessionCache<T extends Expiring> {
    * the load in flight for `key`, or starts one with `load`.
    *
    * @throws whatever `load` rejects with; nothing is cached then
+   * @throws `waitTimeoutError()` when the load takes longer than `maxWaitMs`; the load stays in flight
    */
   async get(key: string, minRemainingMs: number, load: () => Promise<T>): Promise<CacheLookup<T>> {
     const cached = this.#entries.get(key);
@@ -82,7 +107,25 @@ export class SessionCache<T extends Expiring> {
         );
       this.#inFlight.set(key, pending);
     }
-    return { value: await pending, hit: false };
+    return { value: await this.#wait(pending), hit: false };
+  }
+
+  #wait(pending: Promise<T>): Promise<T> {
+    const maxWaitMs = this.#maxWaitMs;
+    if (maxWaitMs === undefined) return pending;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(this.#waitTimeoutError()), maxWaitMs);
+      pending.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
   }
 
   #store(key: string, value: T): void {

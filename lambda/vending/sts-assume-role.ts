@@ -2,9 +2,11 @@
  * The AWS side of the credentials: STS `AssumeRole` through the SDK's `fromTemporaryCredentials`, and
  * the function's own credentials through the default chain. The only module that imports the SDK.
  *
- * Bounded in time: a Lambda timeout of 10 s must never be spent waiting on STS, so each attempt has a
- * connection and a request timeout, there is one retry at most, and an overall deadline cuts off
- * whatever remains (the SDK's defaults, three attempts with no timeouts, can take far longer).
+ * Bounded in time: each attempt has a connection and a request timeout and there is one retry at
+ * most, so a call always settles, within about 2 × (1 s + 2 s) + backoff ≈ 6.5 s (the SDK's defaults,
+ * three attempts with no timeouts, can take far longer). A request does not wait that long: the
+ * session cache answers it 503 at its own deadline (`credentials.ts`), while the call runs on as the
+ * one call in flight for its `sub`.
  * The STS endpoint follows the SDK's standard configuration, so `AWS_ENDPOINT_URL_STS` points it at a
  * loopback stand-in in tests: https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html
  */
@@ -37,11 +39,6 @@ export interface StsAssumeRoleOptions {
    * @default 2000
    */
   readonly requestTimeoutMs?: number;
-  /**
-   * Milliseconds after which the whole call, retries included, gives up.
-   * @default 5000
-   */
-  readonly deadlineMs?: number;
 }
 
 // STS error codes that mean "slow down": https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html
@@ -64,7 +61,6 @@ const CONFIGURATION_ERRORS = new Set([
  * TLS handshake).
  */
 export function stsAssumeRole(options: StsAssumeRoleOptions): AssumeRole {
-  const deadlineMs = options.deadlineMs ?? 5000;
   const requestTimeout = options.requestTimeoutMs ?? 2000;
   const handlerOptions = {
     connectionTimeout: options.connectionTimeoutMs ?? 1000,
@@ -97,7 +93,7 @@ export function stsAssumeRole(options: StsAssumeRoleOptions): AssumeRole {
         DurationSeconds: request.durationSeconds,
       },
     });
-    const identity = await withDeadline(provider(), deadlineMs).catch((error: unknown) => {
+    const identity = await provider().catch((error: unknown) => {
       throw classifyStsError(error);
     });
     if (identity.sessionToken === undefined || identity.expiration === undefined) {
@@ -135,14 +131,4 @@ export function classifyStsError(error: unknown): Error {
     return new ConfigurationError('CLIENT_ROLE_ARN', `STS refused to assume the client role (${name}): check its trust policy, its IoT grants and the topic templates`, { cause: error });
   }
   return new CredentialsUnavailableError(`STS AssumeRole failed (${name}${status === undefined ? '' : `, HTTP ${status}`})`, false, { cause: error });
-}
-
-function withDeadline<T>(promise: Promise<T>, deadlineMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new CredentialsUnavailableError(`STS did not answer AssumeRole within ${deadlineMs} ms`, false)), deadlineMs);
-  });
-  // The abandoned call keeps running until its own timeouts end it; its outcome no longer matters.
-  promise.catch(() => undefined);
-  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }

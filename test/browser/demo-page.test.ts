@@ -2,12 +2,14 @@
  * The demo page in Debian's Chromium (driven by playwright-core, which never downloads a browser)
  * against the local stack started in-process: sign in, connect, publish and receive; a second user
  * in another browser context sees nothing of the first and is refused the first user's topic; a
- * dropped connection comes back with a freshly vended URL.
+ * dropped connection comes back with a freshly vended URL; stack settings from a link are only a
+ * proposal until the user confirms them.
  */
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { chromium, type Browser, type BrowserContext, type Page, type WebSocket } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STORAGE_KEY } from '../../web/demo/settings.js';
 import { startLocalStack, type LocalStack } from '../local-stack/dev-server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -216,16 +218,57 @@ describe('demo page in Chromium against the local stack', () => {
     await bob.context.close();
   });
 
-  it("takes a deployed stack's outputs from the query string, keeps them, and can go back to the local stack", async () => {
+  it("only pre-fills a link's stack settings: nothing is used or saved until the user confirms", async () => {
     const context = await newContext();
     const page = await context.newPage();
     const { stack: local } = running();
+    const offLoopback: string[] = [];
+    page.on('request', (request) => {
+      if (new URL(request.url()).hostname !== '127.0.0.1') offLoopback.push(new URL(request.url()).host);
+    });
+    const storedStack = (): Promise<string | null> => page.evaluate((key) => localStorage.getItem(key), STORAGE_KEY);
+
     await page.goto(`${local.url}/?apiUrl=${encodeURIComponent('https://abc123.execute-api.eu-west-1.amazonaws.com/')}&clientId=2abc3def&region=eu-west-1`);
+    // The page stays on the stack that served it; the proposal is shown, with where secrets would go.
+    await page.getByTestId('mode-banner').filter({ hasText: 'Local stack' }).waitFor();
+    expect(new URL(page.url()).search).toBe('');
+    expect(await page.getByTestId('settings-proposal').isVisible()).toBe(true);
+    expect(await page.getByTestId('settings-proposal-api-host').textContent()).toBe('abc123.execute-api.eu-west-1.amazonaws.com');
+    expect(await page.getByTestId('settings-proposal-cognito-host').textContent()).toBe('cognito-idp.eu-west-1.amazonaws.com (app client 2abc3def)');
+    expect(await page.getByLabel(/^API URL/).inputValue()).toBe('https://abc123.execute-api.eu-west-1.amazonaws.com/');
+    expect(await page.getByLabel(/User pool client id/).inputValue()).toBe('2abc3def');
+    expect(await storedStack()).toBeNull();
+
+    // Signing in now goes to the local stack: the password never leaves for the proposed pool.
+    await page.getByLabel('Username').fill('dave');
+    await page.getByLabel('Password').fill('local-dev');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByTestId('auth-status').filter({ hasText: 'Signed in as dave' }).waitFor();
+    expect(offLoopback).toEqual([]);
+    expect(await storedStack()).toBeNull();
+
+    // Editing the proposal updates the hosts shown; an invalid value hides them.
+    await page.getByLabel(/^API URL/).fill('https://other.example.com/prod');
+    await page.getByTestId('settings-proposal-api-host').filter({ hasText: /^other\.example\.com$/ }).waitFor();
+    await page.getByLabel(/^API URL/).fill('http://other.example.com/prod');
+    await page.getByTestId('settings-proposal').waitFor({ state: 'hidden' });
+    await page.getByRole('button', { name: 'Use this stack' }).click();
+    await page.locator('#settings-status').filter({ hasText: /^API URL must be an https URL; http is accepted only for localhost/ }).waitFor();
+    expect(await storedStack()).toBeNull();
+
+    // The click is the confirmation: now the stack is used, and kept across reloads.
+    await page.getByLabel(/^API URL/).fill('https://abc123.execute-api.eu-west-1.amazonaws.com/');
+    await page.getByRole('button', { name: 'Use this stack' }).click();
     await page.getByTestId('mode-banner').filter({ hasText: 'Deployed stack · abc123.execute-api.eu-west-1.amazonaws.com · eu-west-1' }).waitFor();
-    expect(new URL(page.url()).search).toBe(''); // the outputs left the address bar…
-    await page.reload(); // …and were kept
+    expect(JSON.parse((await storedStack()) ?? 'null')).toEqual({
+      apiUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com/',
+      userPoolClientId: '2abc3def',
+      region: 'eu-west-1',
+    });
+    await page.reload();
     await page.getByTestId('mode-banner').filter({ hasText: 'Deployed stack' }).waitFor();
     expect(await page.getByLabel(/User pool client id/).inputValue()).toBe('2abc3def');
+    expect(await page.getByTestId('settings-proposal').isHidden()).toBe(true);
     expect(await page.locator('#password-hint').isHidden()).toBe(true);
 
     await page.getByText('Use a deployed stack').click();

@@ -9,7 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { InvalidVendingConfigError } from '../../lib/config-error.js';
 import { createApp } from '../../lib/create-app.js';
 import { MqttUrlVending, type MqttUrlVendingProps } from '../../lib/mqtt-url-vending.js';
-import { worstCaseSessionPolicyLength } from '../../lib/topic-templates.js';
+import { parseConfig } from '../../lambda/vending/config.js';
+import { ConfigurationError } from '../../lambda/vending/errors.js';
+import { validateTopicTemplates, worstCaseSessionPolicyLength } from '../../lib/topic-templates.js';
 import { validateOrigin } from '../../lib/validate-settings.js';
 
 /** Builds the construct with `props`; returns the error and how many CFN resources were left behind. */
@@ -85,6 +87,57 @@ describe('MqttUrlVending props', () => {
   ])('rejects a topic template with %s', (_name, templates, message) => {
     expectRejected(() => ({ publishTopicTemplates: templates }), 'publishTopicTemplates[0]', message);
     expectRejected(() => ({ subscribeTopicTemplates: templates }), 'subscribeTopicTemplates[0]', message);
+  });
+
+  it('agrees with the Lambda on every template: what synth accepts, the function accepts, and the reverse', () => {
+    const cases: unknown[][] = [
+      ['users/${sub}/*'],
+      ['${sub}'],
+      ['a/${sub}/b/*/c', 'x/${sub}/y/${sub}'],
+      ['users/${sub}*'],
+      ['users/id-${sub}/x'],
+      ['u/${sub}?/*'],
+      ['u/${sub}/+'],
+      ['u/${sub}/#'],
+      ['u/${sub}/a b'],
+      ['u/${sub}/a\tb'],
+      ['u/${sub}/\u007f'],
+      ['u/${sub}/\u0085'],
+      ['u/${sub}/€'],
+      ['u/${sub}/${iot:ClientId}'],
+      ['u/all'],
+      ['a/b/c/d/e/f/g/${sub}/*'],
+      [long(260)],
+      [''],
+      [42],
+      [],
+      Array.from({ length: 8 }, (_, i) => `t${i}/\${sub}`),
+      Array.from({ length: 9 }, (_, i) => `t${i}/\${sub}`),
+    ];
+    for (const templates of cases) {
+      const cdk = (() => {
+        try {
+          validateTopicTemplates('publishTopicTemplates', templates);
+          return 'accepted';
+        } catch (error) {
+          expect(error).toBeInstanceOf(InvalidVendingConfigError);
+          return 'refused';
+        }
+      })();
+      const lambda = (() => {
+        try {
+          parseConfig({ IOT_ENDPOINT: 'abc-ats.iot.eu-west-1.amazonaws.com', PUBLISH_TOPIC_TEMPLATES: JSON.stringify(templates) });
+          return 'accepted';
+        } catch (error) {
+          expect(error).toBeInstanceOf(ConfigurationError);
+          return 'refused';
+        }
+      })();
+      expect(lambda, JSON.stringify(templates)).toBe(cdk);
+    }
+    // Both outcomes occur, so the comparison means something.
+    expect(validateTopicTemplates('p', ['users/${sub}/*'])).toEqual(['users/${sub}/*']);
+    expect(() => validateTopicTemplates('p', ['users/${sub}*'])).toThrow(/whole topic level/);
   });
 
   it('rejects an empty or oversized template list, and a non-list', () => {

@@ -103,6 +103,7 @@ export class LocalSts {
   readonly #calls: AssumeRoleCall[] = [];
   readonly #sessions = new Map<string, StsSession>();
   readonly #failures: StsFailureKind[] = [];
+  readonly #holds: { readonly released: Promise<void>; readonly release: () => void }[] = [];
   #server: Server | undefined;
 
   /** @param options see {@link LocalStsOptions} */
@@ -127,6 +128,22 @@ export class LocalSts {
   failNext(kind: StsFailureKind, count = 1): void {
     if (!Number.isInteger(count) || count < 1) throw new RangeError(`failNext count must be a positive integer (received ${count})`);
     for (let i = 0; i < count; i++) this.#failures.push(kind);
+  }
+
+  /**
+   * Makes STS slow on demand: the next `AssumeRole` request is recorded (and its session issued) on
+   * arrival as usual, but its answer is sent only once the returned function is called. Lets a test
+   * hold a call in flight past a caller's deadline without sleeping. `stop()` releases every hold.
+   *
+   * @returns releases the held answer (calling it again does nothing)
+   */
+  holdNext(): () => void {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.#holds.push({ released, release });
+    return release;
   }
 
   /**
@@ -158,6 +175,7 @@ export class LocalSts {
     const server = this.#server;
     if (server === undefined) return;
     this.#server = undefined;
+    for (const hold of this.#holds.splice(0)) hold.release();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
@@ -173,7 +191,13 @@ export class LocalSts {
       if (action !== 'AssumeRole') {
         throw new StsFault(400, 'InvalidAction', `Could not find operation ${String(action)} for version 2011-06-15`);
       }
-      const session = this.#assumeRole(params, callerAccessKeyId(request.headers.authorization));
+      const hold = this.#holds.shift();
+      let session: StsSession;
+      try {
+        session = this.#assumeRole(params, callerAccessKeyId(request.headers.authorization));
+      } finally {
+        await hold?.released;
+      }
       this.#reply(response, 200, this.#successXml(session, requestId));
     } catch (error) {
       const fault = error instanceof StsFault ? error : new StsFault(500, 'InternalFailure', 'An internal error occurred', 'Receiver');

@@ -46,10 +46,10 @@ describe('parseConfig', () => {
       SESSION_DURATION_SECONDS: '1800',
       SESSION_CACHE_SIZE: '50',
       PUBLISH_TOPIC_TEMPLATES: '["devices/${sub}/up"]',
-      SUBSCRIBE_TOPIC_TEMPLATES: '["devices/${sub}/down/#","broadcast/${sub}"]',
+      SUBSCRIBE_TOPIC_TEMPLATES: '["devices/${sub}/down/*","broadcast/${sub}"]',
     });
     expect(config.target).toMatchObject({ host: 'iot.example.cn:8443', region: 'cn-north-1', expiresIn: 900 });
-    expect(config.templates).toEqual({ publish: ['devices/${sub}/up'], subscribe: ['devices/${sub}/down/#', 'broadcast/${sub}'] });
+    expect(config.templates).toEqual({ publish: ['devices/${sub}/up'], subscribe: ['devices/${sub}/down/*', 'broadcast/${sub}'] });
     expect(config.scope).toMatchObject({ arn: { partition: 'aws-cn', account: '210987654321', region: 'cn-north-1' }, sessionDurationSeconds: 1800, sessionCacheSize: 50, stsRegion: 'cn-north-1' });
   });
 
@@ -58,9 +58,11 @@ describe('parseConfig', () => {
     expect(config.target).toMatchObject({ host: '127.0.0.1:3000', protocol: 'ws', region: 'us-east-1' });
   });
 
-  it('allows empty template lists', () => {
-    const config = parseConfig({ ...BASE, PUBLISH_TOPIC_TEMPLATES: '[]' });
-    expect(config.templates.publish).toEqual([]);
+  it('accepts every template the CDK construct accepts, up to 8 per list', () => {
+    const eight = JSON.stringify(Array.from({ length: 8 }, (_, i) => `t${i}/\${sub}/*`));
+    const config = parseConfig({ ...BASE, PUBLISH_TOPIC_TEMPLATES: eight, SUBSCRIBE_TOPIC_TEMPLATES: '["${sub}","a/${sub}/b/*/c","x/${sub}/y/${sub}"]' });
+    expect(config.templates.publish).toHaveLength(8);
+    expect(config.templates.subscribe).toEqual(['${sub}', 'a/${sub}/b/*/c', 'x/${sub}/y/${sub}']);
   });
 
   it.each<[string, Environment, string, RegExp]>([
@@ -94,9 +96,24 @@ describe('parseConfig', () => {
     ['templates that are not an array', { ...BASE, SUBSCRIBE_TOPIC_TEMPLATES: '"users/${sub}/*"' }, 'SUBSCRIBE_TOPIC_TEMPLATES', /JSON array/],
     ['a template that is not a string', { ...BASE, PUBLISH_TOPIC_TEMPLATES: '[42]' }, 'PUBLISH_TOPIC_TEMPLATES', /entry 0 must be a non-empty string \(received 42\)/],
     ['an empty template', { ...BASE, PUBLISH_TOPIC_TEMPLATES: '["users/${sub}", ""]' }, 'PUBLISH_TOPIC_TEMPLATES', /entry 1 must be a non-empty string/],
-    ['a template without ${sub}', { ...BASE, SUBSCRIBE_TOPIC_TEMPLATES: '["broadcast/#"]' }, 'SUBSCRIBE_TOPIC_TEMPLATES', /must contain \$\{sub\}/],
-    ['a template with another placeholder', { ...BASE, PUBLISH_TOPIC_TEMPLATES: '["users/${sub}/${aws:username}"]' }, 'PUBLISH_TOPIC_TEMPLATES', /no placeholder but/],
+    ['a template without ${sub}', { ...BASE, SUBSCRIBE_TOPIC_TEMPLATES: '["broadcast/*"]' }, 'SUBSCRIBE_TOPIC_TEMPLATES', /must contain \$\{sub\}/],
+    ['a template with another placeholder', { ...BASE, PUBLISH_TOPIC_TEMPLATES: '["users/${sub}/${aws:username}"]' }, 'PUBLISH_TOPIC_TEMPLATES', /policy variables other than \$\{sub\}/],
     ['a template with a control character', { ...BASE, PUBLISH_TOPIC_TEMPLATES: '["users/${sub}/\\n"]' }, 'PUBLISH_TOPIC_TEMPLATES', /control characters/],
+    ['a template with DEL', { ...BASE, PUBLISH_TOPIC_TEMPLATES: '["users/${sub}/\\u007f"]' }, 'PUBLISH_TOPIC_TEMPLATES', /control characters/],
+    // ${sub}* would give user a the topics of user ab.
+    ['${sub} followed by *', { ...BASE, PUBLISH_TOPIC_TEMPLATES: '["users/${sub}*"]' }, 'PUBLISH_TOPIC_TEMPLATES', /entry 0 must use \$\{sub\} as a whole topic level.*\(received "users\/\$\{sub\}\*"\)/],
+    ['${sub} inside a level', { ...BASE, SUBSCRIBE_TOPIC_TEMPLATES: '["users/id-${sub}/x"]' }, 'SUBSCRIBE_TOPIC_TEMPLATES', /whole topic level/],
+    ['IAM\'s ? wildcard', { ...BASE, SUBSCRIBE_TOPIC_TEMPLATES: '["u/${sub}?/*"]' }, 'SUBSCRIBE_TOPIC_TEMPLATES', /must not contain \?, which IAM treats as a single-character wildcard/],
+    ['MQTT\'s + wildcard', { ...BASE, PUBLISH_TOPIC_TEMPLATES: '["chat/${sub}/+"]' }, 'PUBLISH_TOPIC_TEMPLATES', /MQTT wildcards \+ or #.*use the IAM wildcard \*/],
+    ['MQTT\'s # wildcard', { ...BASE, SUBSCRIBE_TOPIC_TEMPLATES: '["users/${sub}/#"]' }, 'SUBSCRIBE_TOPIC_TEMPLATES', /MQTT wildcards \+ or #/],
+    ['white space', { ...BASE, PUBLISH_TOPIC_TEMPLATES: '["users/${sub}/a b"]' }, 'PUBLISH_TOPIC_TEMPLATES', /must not contain white space/],
+    ['a no-break space', { ...BASE, PUBLISH_TOPIC_TEMPLATES: '["users/${sub}/a\\u00a0b"]' }, 'PUBLISH_TOPIC_TEMPLATES', /must not contain white space/],
+    ['a non-Latin-1 character', { ...BASE, PUBLISH_TOPIC_TEMPLATES: '["users/${sub}/€"]' }, 'PUBLISH_TOPIC_TEMPLATES', /Latin-1/],
+    ['more than 7 slashes', { ...BASE, PUBLISH_TOPIC_TEMPLATES: '["a/b/c/d/e/f/g/${sub}/*"]' }, 'PUBLISH_TOPIC_TEMPLATES', /at most 7 slashes/],
+    ['over 256 bytes', { ...BASE, PUBLISH_TOPIC_TEMPLATES: JSON.stringify([`t/${'é'.repeat(125)}/\${sub}`]) }, 'PUBLISH_TOPIC_TEMPLATES', /at most 256 bytes/],
+    ['an empty list', { ...BASE, PUBLISH_TOPIC_TEMPLATES: '[]' }, 'PUBLISH_TOPIC_TEMPLATES', /must hold 1\.\.8 topic templates \(received "\[\]"\)/],
+    ['9 templates', { ...BASE, SUBSCRIBE_TOPIC_TEMPLATES: JSON.stringify(Array.from({ length: 9 }, (_, i) => `t${i}/\${sub}`)) }, 'SUBSCRIBE_TOPIC_TEMPLATES', /1\.\.8/],
+    ['a later bad entry', { ...BASE, PUBLISH_TOPIC_TEMPLATES: '["users/${sub}/*","users/${sub}/#"]' }, 'PUBLISH_TOPIC_TEMPLATES', /^PUBLISH_TOPIC_TEMPLATES: entry 1 must not contain the MQTT wildcards/],
   ])('refuses %s, naming the variable and the value', (_label, env, variable, message) => {
     const error = configError(env);
     expect(error.variable).toBe(variable);
@@ -108,7 +125,7 @@ describe('parseConfig', () => {
     const many = JSON.stringify(['one', 'two', 'three', 'four', 'five'].map((name) => `app/${name}/\${sub}/*`));
     const error = configError({ ...BASE, CLIENT_ROLE_ARN: ROLE, PUBLISH_TOPIC_TEMPLATES: many, SUBSCRIBE_TOPIC_TEMPLATES: many });
     expect(error.variable).toBe('PUBLISH_TOPIC_TEMPLATES');
-    expect(error.message).toMatch(/session policy of \d{4} characters for a 128-character sub, over STS's 2048/);
+    expect(error.message).toMatch(/session policies of up to \d{4} characters \(subs may have 128 characters\), over STS's 2048/);
     // The same templates are fine in shared scope, where no session policy is sent.
     expect(parseConfig({ ...BASE, PUBLISH_TOPIC_TEMPLATES: many, SUBSCRIBE_TOPIC_TEMPLATES: many }).templates.publish).toHaveLength(5);
   });

@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig, type PerUserScope } from '../../lambda/vending/config.js';
-import { perUserCredentialSource, sharedCredentialSource, type AssumeRoleRequest } from '../../lambda/vending/credentials.js';
+import { perUserCredentialSource, sharedCredentialSource, type AssumeRoleRequest, type SessionCredentials } from '../../lambda/vending/credentials.js';
 import { CredentialsUnavailableError } from '../../lambda/vending/errors.js';
 
 const config = parseConfig({ IOT_ENDPOINT: 'abc-ats.iot.eu-west-1.amazonaws.com', CLIENT_ROLE_ARN: 'arn:aws:iam::123456789012:role/client', SESSION_DURATION_SECONDS: '900' });
@@ -41,6 +41,71 @@ describe('perUserCredentialSource', () => {
     await expect(source.credentialsFor('alice')).rejects.toThrow(CredentialsUnavailableError);
     await expect(source.credentialsFor('alice')).rejects.toThrow(/ends at 1970-01-01T00:05:59.000Z/);
     expect(calls).toBe(2);
+  });
+});
+
+describe('perUserCredentialSource deadline', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('answers CredentialsUnavailableError at the deadline, keeps the one STS call in flight, and caches its late session', async () => {
+    vi.useFakeTimers({ now: 0 });
+    let release!: (session: SessionCredentials) => void;
+    let calls = 0;
+    const source = perUserCredentialSource({
+      scope,
+      templates: config.templates,
+      urlTtlSeconds: 300,
+      now: () => Date.now(),
+      assumeRole: () => {
+        calls += 1;
+        return new Promise((resolve) => {
+          release = resolve;
+        });
+      },
+    });
+    const first = source.credentialsFor('alice').catch((error: unknown) => error);
+    await vi.advanceTimersByTimeAsync(4999);
+    expect(calls).toBe(1);
+    await vi.advanceTimersByTimeAsync(1); // the default deadline: 5000 ms
+    const error = await first;
+    expect(error).toBeInstanceOf(CredentialsUnavailableError);
+    expect(error).toMatchObject({ message: 'STS did not answer AssumeRole within 5000 ms', throttled: false, retryAfterSeconds: 2 });
+
+    // STS is still working on it: the next request waits for that call instead of making another.
+    const second = source.credentialsFor('alice');
+    await vi.advanceTimersByTimeAsync(1500);
+    release({ accessKeyId: 'ASIALATELATELATE0001', secretAccessKey: 's', sessionToken: 't', expiresAtMs: 900_000 });
+    expect(await second).toMatchObject({ lookup: 'miss', credentials: { accessKeyId: 'ASIALATELATELATE0001' } });
+    expect(await source.credentialsFor('alice')).toMatchObject({ lookup: 'hit' });
+    expect(calls).toBe(1);
+  });
+
+  it('caches a late session even when nobody waits for it any more', async () => {
+    vi.useFakeTimers({ now: 0 });
+    let release!: (session: SessionCredentials) => void;
+    let calls = 0;
+    const source = perUserCredentialSource({
+      scope,
+      templates: config.templates,
+      urlTtlSeconds: 300,
+      now: () => Date.now(),
+      deadlineMs: 200,
+      assumeRole: () => {
+        calls += 1;
+        return new Promise((resolve) => {
+          release = resolve;
+        });
+      },
+    });
+    const first = source.credentialsFor('bob').catch((error: unknown) => error);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(await first).toMatchObject({ message: 'STS did not answer AssumeRole within 200 ms' });
+    release({ accessKeyId: 'ASIALATELATELATE0002', secretAccessKey: 's', sessionToken: 't', expiresAtMs: 900_000 });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(await source.credentialsFor('bob')).toMatchObject({ lookup: 'hit', credentials: { accessKeyId: 'ASIALATELATELATE0002' } });
+    expect(calls).toBe(1);
   });
 });
 

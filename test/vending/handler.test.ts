@@ -7,8 +7,10 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createHandler } from '../../lambda/handler.js';
 import { parseConfig, type VendingConfig } from '../../lambda/vending/config.js';
+import { perUserCredentialSource, type AssumeRole } from '../../lambda/vending/credentials.js';
 import { CredentialsUnavailableError } from '../../lambda/vending/errors.js';
 import type { RequestLogRecord } from '../../lambda/vending/logger.js';
+import { roleSessionNameFor } from '../../lambda/vending/role-session-name.js';
 import { stsAssumeRole, functionCredentials } from '../../lambda/vending/sts-assume-role.js';
 import { LocalSts } from '../local-stack/sts-server.js';
 import { accessTokenClaims, bodyOf, headerOf, idTokenClaims, mqttUrlEvent, parseMqttUrl, policyAllows, smithyPresign } from './helpers.js';
@@ -23,6 +25,11 @@ const OWN = {
   sessionToken: 'FwoGZXIvYXdzEFunctionRoleToken/+=abcdefghijklmnopqrstuvwxyz0123456789',
 };
 
+// Cognito-style subs (lower-case UUIDs): only those may ask for a clientSuffix.
+const ALICE = '0a11ce00-1b2c-4d3e-9f00-0123456789ab';
+const DAVE = '0da7e000-1b2c-4d3e-9f00-0123456789ab';
+const ERIN = '0e714000-1b2c-4d3e-9f00-0123456789ab';
+
 const clock = { ms: Date.now() };
 const sts = new LocalSts({ now: () => new Date(clock.ms) });
 let stsUrl = '';
@@ -30,10 +37,18 @@ let stsUrl = '';
 const perUser: VendingConfig = parseConfig({ IOT_ENDPOINT: ENDPOINT, CLIENT_ROLE_ARN: ROLE });
 const shared: VendingConfig = parseConfig({ IOT_ENDPOINT: ENDPOINT });
 
-/** A handler with a fresh session cache, logging into `records`. */
-function makeHandler(config: VendingConfig = perUser) {
+/**
+ * A handler with a fresh session cache, logging into `records`; with `sts`, a per-user credential
+ * source with that STS deadline and call instead of the defaults.
+ */
+function makeHandler(config: VendingConfig = perUser, sts?: { deadlineMs: number; assumeRole: AssumeRole }) {
   const records: RequestLogRecord[] = [];
-  const handler = createHandler(config, { now: () => clock.ms, log: (record) => records.push(record) });
+  const now = () => clock.ms;
+  const credentials =
+    sts === undefined || config.scope.kind !== 'per-user'
+      ? undefined
+      : perUserCredentialSource({ scope: config.scope, templates: config.templates, urlTtlSeconds: config.urlTtlSeconds, now, ...sts });
+  const handler = createHandler(config, { now, log: (record) => records.push(record), ...(credentials === undefined ? {} : { credentials }) });
   return { handler, records };
 }
 
@@ -61,17 +76,17 @@ afterAll(async () => {
 describe('per-user scope against the loopback STS', () => {
   it('vends a URL whose signature verifies with the assumed session, and answers as designed', async () => {
     const { handler, records } = makeHandler();
-    const result = await handler(mqttUrlEvent(idTokenClaims('alice'), { clientSuffix: 'tab-1' }), { awsRequestId: 'lambda-req-1' } as never);
+    const result = await handler(mqttUrlEvent(idTokenClaims(ALICE), { clientSuffix: 'tab-1' }), { awsRequestId: 'lambda-req-1' } as never);
     expect(result.statusCode).toBe(200);
     expect(headerOf(result, 'cache-control')).toBe('no-store');
     expect(headerOf(result, 'content-type')).toBe('application/json');
     const body = bodyOf(result);
     expect(Object.keys(body).sort()).toEqual(['clientId', 'endpoint', 'expiresAt', 'region', 'topics', 'url']);
     expect(body).toMatchObject({
-      clientId: 'alice-tab-1',
+      clientId: `${ALICE}-tab-1`,
       endpoint: ENDPOINT,
       region: 'eu-west-1',
-      topics: { publish: ['users/alice/*'], subscribe: ['users/alice/*'] },
+      topics: { publish: [`users/${ALICE}/*`], subscribe: [`users/${ALICE}/*`] },
     });
 
     const url = parseMqttUrl(String(body['url']));
@@ -80,8 +95,8 @@ describe('per-user scope against the loopback STS', () => {
     expect(url.url.searchParams.get('X-Amz-Expires')).toBe('300');
 
     // The URL was signed with the session STS issued for this call, token included unsigned and last.
-    const [call] = callsFor('alice');
-    expect(call).toMatchObject({ roleArn: ROLE, roleSessionName: 'alice', durationSeconds: 3600, callerAccessKeyId: OWN.accessKeyId });
+    const [call] = callsFor(ALICE);
+    expect(call).toMatchObject({ roleArn: ROLE, roleSessionName: ALICE, durationSeconds: 3600, callerAccessKeyId: OWN.accessKeyId });
     const session = sts.session(url.accessKeyId);
     expect(session).toBeDefined();
     expect(url.sessionToken).toBe(session?.sessionToken);
@@ -92,7 +107,7 @@ describe('per-user scope against the loopback STS', () => {
       expect(url.url.searchParams.get(name)).toBe(expected[name]);
     }
     expect(records).toEqual([
-      expect.objectContaining({ requestId: 'lambda-req-1', sub: 'alice', clientId: 'alice-tab-1', outcome: 'ok', status: 200, cache: 'miss' }),
+      expect.objectContaining({ requestId: 'lambda-req-1', sub: ALICE, clientId: `${ALICE}-tab-1`, outcome: 'ok', status: 200, cache: 'miss' }),
     ]);
   });
 
@@ -103,7 +118,8 @@ describe('per-user scope against the loopback STS', () => {
     const policy = callsFor('carol')[0]?.policy ?? '';
     expect(policy.length).toBeLessThanOrEqual(2048);
     expect(policyAllows(policy, 'iot:Connect', `${ARN_PREFIX}client/carol`)).toBe(true);
-    expect(policyAllows(policy, 'iot:Connect', `${ARN_PREFIX}client/carol-phone`)).toBe(true);
+    // carol is not a UUID: her exact client ID only, so user "carol-phone" stays safe from her.
+    expect(policyAllows(policy, 'iot:Connect', `${ARN_PREFIX}client/carol-phone`)).toBe(false);
     expect(policyAllows(policy, 'iot:Publish', `${ARN_PREFIX}topic/users/carol/chat`)).toBe(true);
     expect(policyAllows(policy, 'iot:Receive', `${ARN_PREFIX}topic/users/carol/chat`)).toBe(true);
     expect(policyAllows(policy, 'iot:Subscribe', `${ARN_PREFIX}topicfilter/users/carol/#`)).toBe(true);
@@ -122,19 +138,19 @@ describe('per-user scope against the loopback STS', () => {
 
   it('serves repeat calls from the cache', async () => {
     const { handler, records } = makeHandler();
-    const first = parseMqttUrl(String(bodyOf(await handler(mqttUrlEvent(idTokenClaims('dave'))))['url']));
-    const second = parseMqttUrl(String(bodyOf(await handler(mqttUrlEvent(idTokenClaims('dave'), { clientSuffix: 'b' })))['url']));
-    const third = parseMqttUrl(String(bodyOf(await handler(mqttUrlEvent(accessTokenClaims('dave'))))['url']));
-    expect(callsFor('dave')).toHaveLength(1);
+    const first = parseMqttUrl(String(bodyOf(await handler(mqttUrlEvent(idTokenClaims(DAVE))))['url']));
+    const second = parseMqttUrl(String(bodyOf(await handler(mqttUrlEvent(idTokenClaims(DAVE), { clientSuffix: 'b' })))['url']));
+    const third = parseMqttUrl(String(bodyOf(await handler(mqttUrlEvent(accessTokenClaims(DAVE))))['url']));
+    expect(callsFor(DAVE)).toHaveLength(1);
     expect(new Set([first.accessKeyId, second.accessKeyId, third.accessKeyId]).size).toBe(1);
     expect(records.map((record) => record.cache)).toEqual(['miss', 'hit', 'hit']);
   });
 
   it('makes exactly one STS call for 20 concurrent first requests of one sub', async () => {
     const { handler, records } = makeHandler();
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => handler(mqttUrlEvent(idTokenClaims('erin'), { clientSuffix: `tab${i}` }))));
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => handler(mqttUrlEvent(idTokenClaims(ERIN), { clientSuffix: `tab${i}` }))));
     expect(results.map((result) => result.statusCode)).toEqual(Array(20).fill(200));
-    expect(callsFor('erin')).toHaveLength(1);
+    expect(callsFor(ERIN)).toHaveLength(1);
     const keys = new Set(results.map((result) => parseMqttUrl(String(bodyOf(result)['url'])).accessKeyId));
     expect(keys.size).toBe(1);
     expect(records.every((record) => record.cache === 'miss')).toBe(true);
@@ -219,6 +235,40 @@ describe('per-user scope against the loopback STS', () => {
     }
   });
 
+  it('keeps user "a" from connecting as user "a-b", and UUID user A from connecting as UUID user B or B-x', async () => {
+    const { handler } = makeHandler();
+    const BOB = '0b0b0000-1b2c-4d3e-9f00-0123456789ab';
+    for (const sub of ['a', 'a-b', ALICE, BOB]) expect((await handler(mqttUrlEvent(idTokenClaims(sub)))).statusCode).toBe(200);
+    const policyOf = (sub: string) => callsFor(roleSessionNameFor(sub))[0]?.policy ?? '';
+    const connect = (sub: string, clientId: string) => policyAllows(policyOf(sub), 'iot:Connect', `${ARN_PREFIX}client/${clientId}`);
+    expect(connect('a', 'a')).toBe(true);
+    expect(connect('a', 'a-b')).toBe(false);
+    expect(connect('a-b', 'a-b')).toBe(true);
+    expect(connect(ALICE, `${ALICE}-tab1`)).toBe(true);
+    expect(connect(ALICE, BOB)).toBe(false);
+    expect(connect(ALICE, `${BOB}-x`)).toBe(false);
+  });
+
+  it('tells a non-UUID sub why it cannot have a clientSuffix (400), and refuses a sub mistakable for a suffixed client ID (403)', async () => {
+    const { handler } = makeHandler();
+    const suffixed = await handler(mqttUrlEvent(idTokenClaims('a'), { clientSuffix: 'tab1' }));
+    expect(suffixed.statusCode).toBe(400);
+    expect(bodyOf(suffixed)).toEqual({
+      error: {
+        code: 'invalid_request',
+        message: 'clientSuffix is only available to users whose sub is a UUID (as Cognito issues): suffixed client IDs need a fixed-length sub; connect without clientSuffix, as the client ID <sub>',
+      },
+    });
+    const mistakable = await handler(mqttUrlEvent(idTokenClaims(`${ALICE}-x`)));
+    expect(mistakable.statusCode).toBe(403);
+    expect(bodyOf(mistakable)).toEqual({
+      error: {
+        code: 'forbidden',
+        message: 'This identity cannot be given an MQTT scope: its sub starts with a UUID followed by "-" without being a UUID, so its client ID could be mistaken for another user\'s.',
+      },
+    });
+  });
+
   it.each<[string, ReturnType<typeof mqttUrlEvent>, number, string]>([
     ['no authorizer context', mqttUrlEvent(undefined), 401, 'unauthorized'],
     ['claims without sub', mqttUrlEvent({ token_use: 'id' }), 401, 'unauthorized'],
@@ -226,6 +276,8 @@ describe('per-user scope against the loopback STS', () => {
     ['a 300-character sub', mqttUrlEvent(idTokenClaims('m'.repeat(300))), 403, 'forbidden'],
     ['a bad clientSuffix', mqttUrlEvent(idTokenClaims('judy'), { clientSuffix: '../../x' }), 400, 'invalid_request'],
     ['an empty clientSuffix', mqttUrlEvent(idTokenClaims('judy'), { clientSuffix: '' }), 400, 'invalid_request'],
+    ['a clientSuffix for a non-UUID sub', mqttUrlEvent(idTokenClaims('judy'), { clientSuffix: 'tab1' }), 400, 'invalid_request'],
+    ['a non-UUID sub starting with a UUID and "-"', mqttUrlEvent(idTokenClaims(`${ALICE}-tab1`)), 403, 'forbidden'],
   ])('refuses %s without calling STS', async (_label, event, status, code) => {
     const { handler, records } = makeHandler();
     const before = sts.calls.length;
@@ -290,17 +342,41 @@ describe('STS time bounds', () => {
 
   const request = { roleArn: ROLE, roleSessionName: 'slow', policy: '{"Version":"2012-10-17","Statement":[]}', durationSeconds: 3600 };
 
-  it('gives up at the overall deadline', async () => {
+  it('answers 503 at the deadline of a black-holed STS', async () => {
     process.env['AWS_ENDPOINT_URL_STS'] = silentUrl;
-    const assumeRole = stsAssumeRole({ region: 'eu-west-1', masterCredentials: functionCredentials(), requestTimeoutMs: 10_000, deadlineMs: 300 });
+    const assumeRole = stsAssumeRole({ region: 'eu-west-1', masterCredentials: functionCredentials(), requestTimeoutMs: 10_000 });
+    const { handler } = makeHandler(perUser, { deadlineMs: 300, assumeRole });
     const started = performance.now();
-    await expect(assumeRole(request)).rejects.toThrow(/did not answer AssumeRole within 300 ms/);
+    const result = await handler(mqttUrlEvent(idTokenClaims('slow')));
+    expect(result.statusCode).toBe(503);
+    expect(headerOf(result, 'retry-after')).toBe('2');
     expect(performance.now() - started).toBeLessThan(2000);
+  });
+
+  it('keeps one STS call in flight per sub past a deadline: a retry joins it, and its late session is used and cached', async () => {
+    const assumeRole = stsAssumeRole({ region: 'eu-west-1', masterCredentials: functionCredentials() });
+    const { handler, records } = makeHandler(perUser, { deadlineMs: 100, assumeRole });
+    const release = sts.holdNext();
+    const first = await handler(mqttUrlEvent(idTokenClaims('held-sub')));
+    expect(first.statusCode).toBe(503);
+    expect(callsFor('held-sub')).toHaveLength(1);
+
+    // The caller retries while STS is still working on the first call: no second AssumeRole.
+    const retry = handler(mqttUrlEvent(idTokenClaims('held-sub')));
+    release();
+    const second = await retry;
+    expect(second.statusCode).toBe(200);
+    const url = parseMqttUrl(String(bodyOf(second)['url']));
+    expect(sts.session(url.accessKeyId)?.roleSessionName).toBe('held-sub');
+    const third = await handler(mqttUrlEvent(idTokenClaims('held-sub')));
+    expect(parseMqttUrl(String(bodyOf(third)['url'])).accessKeyId).toBe(url.accessKeyId);
+    expect(callsFor('held-sub')).toHaveLength(1);
+    expect(records.map((record) => [record.status, record.cache])).toEqual([[503, undefined], [200, 'miss'], [200, 'hit']]);
   });
 
   it('ends each attempt at its request timeout and retries once', async () => {
     process.env['AWS_ENDPOINT_URL_STS'] = silentUrl;
-    const assumeRole = stsAssumeRole({ region: 'eu-west-1', masterCredentials: functionCredentials(), requestTimeoutMs: 150, deadlineMs: 10_000 });
+    const assumeRole = stsAssumeRole({ region: 'eu-west-1', masterCredentials: functionCredentials(), requestTimeoutMs: 150 });
     const started = performance.now();
     const error = await assumeRole(request).then(
       () => undefined,

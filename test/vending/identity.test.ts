@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ForbiddenSubjectError, MissingIdentityError } from '../../lambda/vending/errors.js';
-import { subjectFromClaims } from '../../lambda/vending/identity.js';
+import { isUuidSubject, subjectFromClaims } from '../../lambda/vending/identity.js';
 import { accessTokenClaims, idTokenClaims } from './helpers.js';
 
 const COGNITO_SUB = '8f2c1e7a-1b2c-4d3e-9f00-0123456789ab';
@@ -57,7 +57,45 @@ describe('subjectFromClaims', () => {
     })();
     expect(error).toBeInstanceOf(ForbiddenSubjectError);
     expect((error as Error).name).toBe('ForbiddenSubjectError');
+    expect((error as ForbiddenSubjectError).reason).toBe('unsafe-characters');
     // The log message describes the sub without reproducing a huge one.
     expect((error as Error).message.length).toBeLessThan(250);
+  });
+});
+
+describe('UUID subs and the subs mistakable for their client IDs', () => {
+  it('recognises Cognito\'s lower-case UUID form only', () => {
+    expect(isUuidSubject(COGNITO_SUB)).toBe(true);
+    for (const sub of [COGNITO_SUB.toUpperCase(), `${COGNITO_SUB}-x`, COGNITO_SUB.slice(1), `x${COGNITO_SUB}`, COGNITO_SUB.replaceAll('-', ''), 'alice']) {
+      expect(isUuidSubject(sub), sub).toBe(false);
+    }
+  });
+
+  it.each([
+    ['a suffix', `${COGNITO_SUB}-x`],
+    ['another UUID', `${COGNITO_SUB}-${COGNITO_SUB}`],
+    ['a bare dash', `${COGNITO_SUB}-`],
+  ])('forbids a non-UUID sub made of a UUID, "-" and %s (403), as it looks like a suffixed client ID', (_label, sub) => {
+    const error = (() => {
+      try {
+        subjectFromClaims(idTokenClaims(sub));
+      } catch (caught) {
+        return caught;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(ForbiddenSubjectError);
+    expect((error as ForbiddenSubjectError).reason).toBe('mistakable-client-id');
+    expect((error as Error).message).toMatch(/starts with a UUID followed by "-"/);
+  });
+
+  it('accepts other subs that merely contain a UUID or dashes', () => {
+    for (const sub of [`x${COGNITO_SUB}-x`, `${COGNITO_SUB.toUpperCase()}-x`, `${COGNITO_SUB}_x`, `eu-west-1:${COGNITO_SUB}`, 'a-b', 'a']) {
+      expect(subjectFromClaims(idTokenClaims(sub)), sub).toBe(sub);
+    }
+  });
+
+  it('still reports unsafe characters as such', () => {
+    expect(() => subjectFromClaims(idTokenClaims(`${COGNITO_SUB}-*`))).toThrow(expect.objectContaining({ reason: 'unsafe-characters' }) as Error);
   });
 });

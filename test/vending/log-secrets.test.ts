@@ -61,8 +61,10 @@ describe('logs of a whole run', () => {
     try {
       // The default logger (stdout), as in Lambda.
       const perUser = createHandler(parseConfig({ IOT_ENDPOINT: ENDPOINT, CLIENT_ROLE_ARN: 'arn:aws:iam::123456789012:role/client' }));
-      statuses.push(keep(await perUser(mqttUrlEvent(idTokenClaims('log-alice')))));
-      statuses.push(keep(await perUser(mqttUrlEvent(idTokenClaims('log-alice'), { clientSuffix: 'tab' }))));
+      // A Cognito-style (UUID) sub: only those may ask for a clientSuffix.
+      const alice = '0a11ce00-1b2c-4d3e-9f00-0123456789ab';
+      statuses.push(keep(await perUser(mqttUrlEvent(idTokenClaims(alice)))));
+      statuses.push(keep(await perUser(mqttUrlEvent(idTokenClaims(alice), { clientSuffix: 'tab' }))));
       statuses.push(...(await Promise.all(Array.from({ length: 5 }, () => perUser(mqttUrlEvent(idTokenClaims('log-bob')))))).map(keep));
       sts.failNext('throttle', 2);
       statuses.push(keep(await perUser(mqttUrlEvent(idTokenClaims('log-carol')))));

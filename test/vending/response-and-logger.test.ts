@@ -19,7 +19,9 @@ describe('mapError', () => {
   it.each<[string, unknown, number, string]>([
     ['a bad clientSuffix', new InvalidRequestError('clientSuffix', 'clientSuffix must be 1-32 characters of A-Z a-z 0-9 _ -'), 400, 'invalid_request'],
     ['no identity', new MissingIdentityError('no sub'), 401, 'unauthorized'],
-    ['an unsafe sub', new ForbiddenSubjectError('sub has *'), 403, 'forbidden'],
+    ['an unsafe sub', new ForbiddenSubjectError('sub has *', 'unsafe-characters'), 403, 'forbidden'],
+    ['a sub mistakable for a suffixed client ID', new ForbiddenSubjectError('sub is <uuid>-x', 'mistakable-client-id'), 403, 'forbidden'],
+    ['a clientSuffix for a non-UUID sub', new InvalidRequestError('clientSuffix', 'clientSuffix is only available to users whose sub is a UUID'), 400, 'invalid_request'],
     ['STS throttling', new CredentialsUnavailableError('throttled', true), 503, 'throttled'],
     ['an STS failure', new CredentialsUnavailableError('failed', false), 503, 'credentials_unavailable'],
     ['a configuration error', new ConfigurationError('IOT_ENDPOINT', 'is required'), 500, 'configuration_error'],
@@ -27,6 +29,14 @@ describe('mapError', () => {
     ['a thrown string', 'boom', 500, 'internal_error'],
   ])('maps %s to %i %s', (_label, error, status, code) => {
     expect(mapError(error)).toMatchObject({ status, code });
+  });
+
+  it('gives each 403 reason its own public message, which never echoes the sub', () => {
+    const unsafe = mapError(new ForbiddenSubjectError('sub "x*" has *', 'unsafe-characters'));
+    const mistakable = mapError(new ForbiddenSubjectError('sub "8f2c1e7a-1b2c-4d3e-9f00-0123456789ab-x"', 'mistakable-client-id'));
+    expect(unsafe.message).toMatch(/characters outside A-Z a-z 0-9 _ \. : @ - or is too long/);
+    expect(mistakable.message).toMatch(/starts with a UUID followed by "-" without being a UUID, so its client ID could be mistaken/);
+    expect(`${unsafe.message}${mistakable.message}`).not.toMatch(/x\*|8f2c1e7a/);
   });
 
   it('answers JSON errors with no-store, and Retry-After on 503 only', () => {
@@ -154,7 +164,7 @@ describe('createRequestLogger', () => {
   it('levels 4xx as WARN and 5xx as ERROR, with the error described', () => {
     const lines: string[] = [];
     const log = createRequestLogger((line) => lines.push(line));
-    log({ requestId: undefined, apiRequestId: undefined, sub: undefined, clientId: undefined, outcome: 'forbidden', status: 403, durationMs: 0, cache: undefined, error: new ForbiddenSubjectError('bad sub') });
+    log({ requestId: undefined, apiRequestId: undefined, sub: undefined, clientId: undefined, outcome: 'forbidden', status: 403, durationMs: 0, cache: undefined, error: new ForbiddenSubjectError('bad sub', 'unsafe-characters') });
     log({ requestId: undefined, apiRequestId: undefined, sub: 'a', clientId: 'a', outcome: 'throttled', status: 503, durationMs: 0, cache: undefined, error: new CredentialsUnavailableError('STS throttled AssumeRole', true) });
     expect(lines.map((line) => (JSON.parse(line) as { level: string }).level)).toEqual(['WARN', 'ERROR']);
     expect(JSON.parse(lines[0] ?? '')).toMatchObject({ error: { name: 'ForbiddenSubjectError', message: 'bad sub' } });

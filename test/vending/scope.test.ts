@@ -1,22 +1,29 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidRequestError } from '../../lambda/vending/errors.js';
+import { roleSessionNameFor } from '../../lambda/vending/role-session-name.js';
 import {
   MAX_SESSION_POLICY_CHARS,
   clientIdFor,
+  connectResourcesFor,
   parseClientSuffix,
-  roleSessionNameFor,
   sessionPolicyFor,
   topicsFor,
+  worstCaseSessionPolicyLength,
   type IotArnContext,
-  type TopicTemplates,
 } from '../../lambda/vending/scope.js';
+import type { TopicTemplates } from '../../lambda/vending/topic-templates.js';
 import { policyAllows } from './helpers.js';
 
 const ARN: IotArnContext = { partition: 'aws', region: 'eu-west-1', account: '123456789012' };
 const DEFAULTS: TopicTemplates = { publish: ['users/${sub}/*'], subscribe: ['users/${sub}/*'] };
 const PREFIX = 'arn:aws:iot:eu-west-1:123456789012:';
 const validSub = fc.stringMatching(/^[A-Za-z0-9_.:@-]{1,128}$/);
+// Cognito-style subs (lower-case UUIDs).
+const UUID_A = '8f2c1e7a-1b2c-4d3e-9f00-0123456789ab';
+const UUID_B = '0b5d7c3e-9a8b-4c7d-8e6f-fedcba987654';
+const uuidSub = fc.uuid().map((uuid) => uuid.toLowerCase());
+const SUBJECT = /^[A-Za-z0-9_.:@-]{1,128}$/;
 
 describe('parseClientSuffix', () => {
   it('is optional', () => {
@@ -40,9 +47,25 @@ describe('parseClientSuffix', () => {
 });
 
 describe('clientIdFor and topicsFor', () => {
-  it('builds <sub>[-<suffix>]', () => {
+  it('builds <sub>[-<suffix>] for a UUID sub', () => {
+    expect(clientIdFor(UUID_A, undefined)).toBe(UUID_A);
+    expect(clientIdFor(UUID_A, 'tab1')).toBe(`${UUID_A}-tab1`);
+  });
+
+  it('gives a non-UUID sub its plain client ID, and refuses it a suffix with a 400 that says why', () => {
     expect(clientIdFor('alice', undefined)).toBe('alice');
-    expect(clientIdFor('alice', 'tab1')).toBe('alice-tab1');
+    for (const sub of ['alice', 'a', UUID_A.toUpperCase(), `${UUID_A}x`, 'eu-west-1:8f2c1e7a-1b2c-4d3e-9f00-0123456789ab']) {
+      const error = (() => {
+        try {
+          return clientIdFor(sub, 'tab1');
+        } catch (caught) {
+          return caught;
+        }
+      })();
+      expect(error, sub).toBeInstanceOf(InvalidRequestError);
+      expect((error as InvalidRequestError).parameter).toBe('clientSuffix');
+      expect((error as Error).message).toMatch(/only available to users whose sub is a UUID.*fixed-length sub/);
+    }
   });
 
   it('substitutes every ${sub} and keeps template order', () => {
@@ -51,19 +74,72 @@ describe('clientIdFor and topicsFor', () => {
   });
 });
 
+describe('connectResourcesFor (client-ID takeover)', () => {
+  it('grants a UUID sub its ID and its suffixed IDs, any other sub its exact ID only', () => {
+    expect(connectResourcesFor(UUID_A)).toEqual([`client/${UUID_A}`, `client/${UUID_A}-*`]);
+    expect(connectResourcesFor('a')).toEqual(['client/a']);
+    expect(connectResourcesFor('a-b')).toEqual(['client/a-b']);
+    expect(connectResourcesFor(UUID_A.toUpperCase())).toEqual([`client/${UUID_A.toUpperCase()}`]);
+  });
+
+  it('keeps non-UUID user a from connecting as user a-b (and the reverse)', () => {
+    const a = sessionPolicyFor('a', DEFAULTS, ARN);
+    const ab = sessionPolicyFor('a-b', DEFAULTS, ARN);
+    expect(policyAllows(a, 'iot:Connect', `${PREFIX}client/a`)).toBe(true);
+    expect(policyAllows(a, 'iot:Connect', `${PREFIX}client/a-b`)).toBe(false);
+    expect(policyAllows(a, 'iot:Connect', `${PREFIX}client/a-x`)).toBe(false);
+    expect(policyAllows(ab, 'iot:Connect', `${PREFIX}client/a-b`)).toBe(true);
+    expect(policyAllows(ab, 'iot:Connect', `${PREFIX}client/a`)).toBe(false);
+  });
+
+  it('keeps UUID user A from connecting as UUID user B or as B-x, while A keeps A-x', () => {
+    const a = sessionPolicyFor(UUID_A, DEFAULTS, ARN);
+    expect(policyAllows(a, 'iot:Connect', `${PREFIX}client/${UUID_A}-tab1`)).toBe(true);
+    for (const id of [UUID_B, `${UUID_B}-x`, `${UUID_B}-${UUID_A}`, `${UUID_A}x`, UUID_A.slice(0, 35)]) {
+      expect(policyAllows(a, 'iot:Connect', `${PREFIX}client/${id}`), id).toBe(false);
+    }
+  });
+
+  it('never lets one sub connect as an ID another sub may hold (property)', () => {
+    // Non-UUID subs starting with "<uuid>-" are refused by subjectFromClaims, so no user has one.
+    const usable = (sub: string) => SUBJECT.test(sub) && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}-/.test(sub);
+    const sub = fc.oneof(uuidSub, validSub);
+    const suffix = fc.stringMatching(/^[A-Za-z0-9_-]{1,32}$/);
+    // Unrelated subs, and the dangerous neighbours: one sub is the other plus "-…".
+    const pair = fc
+      .oneof(
+        fc.tuple(sub, sub),
+        fc.tuple(sub, suffix).map(([mine, tail]): [string, string] => [mine, `${mine}-${tail}`]),
+        fc.tuple(sub, suffix).map(([theirs, tail]): [string, string] => [`${theirs}-${tail}`, theirs]),
+      )
+      .filter(([mine, theirs]) => mine !== theirs && usable(mine) && usable(theirs));
+    fc.assert(
+      fc.property(pair, fc.option(suffix, { nil: undefined }), ([mine, theirs], theirSuffix) => {
+        // Every ID the other user may connect as: its own, and a suffixed one when it may have those.
+        const ids = [theirs];
+        if (theirSuffix !== undefined && connectResourcesFor(theirs).length > 1) ids.push(clientIdFor(theirs, theirSuffix));
+        const policy = sessionPolicyFor(mine, DEFAULTS, ARN);
+        for (const id of ids) expect(policyAllows(policy, 'iot:Connect', `${PREFIX}client/${id}`), `${mine} as ${id}`).toBe(false);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
 describe('sessionPolicyFor', () => {
   it('confines the default templates to the caller, as compact JSON', () => {
-    const policy = sessionPolicyFor('alice', DEFAULTS, ARN);
+    const policy = sessionPolicyFor(UUID_A, DEFAULTS, ARN);
     expect(policy).not.toMatch(/\s/);
     expect(JSON.parse(policy)).toEqual({
       Version: '2012-10-17',
       Statement: [
-        { Effect: 'Allow', Action: 'iot:Connect', Resource: [`${PREFIX}client/alice`, `${PREFIX}client/alice-*`] },
-        { Effect: 'Allow', Action: 'iot:Publish', Resource: [`${PREFIX}topic/users/alice/*`] },
-        { Effect: 'Allow', Action: 'iot:Receive', Resource: [`${PREFIX}topic/users/alice/*`] },
-        { Effect: 'Allow', Action: 'iot:Subscribe', Resource: [`${PREFIX}topicfilter/users/alice/*`] },
+        { Effect: 'Allow', Action: 'iot:Connect', Resource: [`${PREFIX}client/${UUID_A}`, `${PREFIX}client/${UUID_A}-*`] },
+        { Effect: 'Allow', Action: 'iot:Publish', Resource: [`${PREFIX}topic/users/${UUID_A}/*`] },
+        { Effect: 'Allow', Action: 'iot:Receive', Resource: [`${PREFIX}topic/users/${UUID_A}/*`] },
+        { Effect: 'Allow', Action: 'iot:Subscribe', Resource: [`${PREFIX}topicfilter/users/${UUID_A}/*`] },
       ],
     });
+    expect((JSON.parse(sessionPolicyFor('alice', DEFAULTS, ARN)) as { Statement: { Resource: string[] }[] }).Statement[0]?.Resource).toEqual([`${PREFIX}client/alice`]);
   });
 
   it('covers custom templates: Publish on the publish list, Receive and Subscribe on the subscribe list, MQTT wildcards literal', () => {
@@ -97,7 +173,7 @@ describe('sessionPolicyFor', () => {
   it('allows the caller its own client IDs and topics, and nothing of another user', () => {
     const policy = sessionPolicyFor('alice', DEFAULTS, ARN);
     expect(policyAllows(policy, 'iot:Connect', `${PREFIX}client/alice`)).toBe(true);
-    expect(policyAllows(policy, 'iot:Connect', `${PREFIX}client/alice-tab1`)).toBe(true);
+    expect(policyAllows(policy, 'iot:Connect', `${PREFIX}client/alice-tab1`)).toBe(false);
     expect(policyAllows(policy, 'iot:Connect', `${PREFIX}client/alicex`)).toBe(false);
     expect(policyAllows(policy, 'iot:Connect', `${PREFIX}client/bob`)).toBe(false);
     expect(policyAllows(policy, 'iot:Publish', `${PREFIX}topic/users/alice/room/1`)).toBe(true);
@@ -123,6 +199,18 @@ describe('sessionPolicyFor', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('measures the worst case over long and UUID subs', () => {
+    const worst = worstCaseSessionPolicyLength(DEFAULTS, ARN);
+    expect(worst).toBe(sessionPolicyFor('x'.repeat(128), DEFAULTS, ARN).length);
+    expect(worst).toBeGreaterThan(sessionPolicyFor(UUID_A, DEFAULTS, ARN).length);
+    // With no topic to pay for the longer sub and a long ARN prefix, the UUID's extra
+    // client/<sub>-* grant makes the longer policy.
+    const none: TopicTemplates = { publish: [], subscribe: [] };
+    const long: IotArnContext = { partition: 'aws-us-gov', region: 'ap-southeast-5', account: '123456789012' };
+    expect(worstCaseSessionPolicyLength(none, long)).toBe(sessionPolicyFor(UUID_A, none, long).length);
+    expect(worstCaseSessionPolicyLength(none, long)).toBeGreaterThan(sessionPolicyFor('x'.repeat(128), none, long).length);
   });
 
   it('fits a 128-character sub with several templates, and the worst case is known', () => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SessionCache, type Expiring } from '../../lambda/vending/session-cache.js';
 
 interface Session extends Expiring {
@@ -115,6 +115,72 @@ describe('SessionCache', () => {
     expect((await cache.get('c', 0, load)).hit).toBe(true);
     expect((await cache.get('b', 0, load)).hit).toBe(false);
     expect(calls()).toBe(4);
+  });
+
+  describe('with maxWaitMs', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('fails a waiter at maxWaitMs but keeps the load in flight: later callers join it, and its late value is cached', async () => {
+      vi.useFakeTimers();
+      const cache = new SessionCache<Session>({ maxEntries: 10, maxWaitMs: 5000, waitTimeoutError: () => new Error('too slow') });
+      const gate = deferred<Session>();
+      let calls = 0;
+      const load = () => {
+        calls += 1;
+        return gate.promise;
+      };
+      const first = cache.get('alice', 0, load);
+      const firstOutcome = first.catch((error: unknown) => error);
+      await vi.advanceTimersByTimeAsync(5000);
+      expect(await firstOutcome).toEqual(new Error('too slow'));
+
+      // The load is still running: a new caller joins it instead of loading again.
+      const second = cache.get('alice', 0, load);
+      await vi.advanceTimersByTimeAsync(1000);
+      gate.resolve({ id: 1, expiresAtMs: Date.now() + 3_600_000 });
+      expect(await second).toMatchObject({ hit: false, value: { id: 1 } });
+      expect(calls).toBe(1);
+      expect(await cache.get('alice', 0, load)).toMatchObject({ hit: true, value: { id: 1 } });
+    });
+
+    it('caches a value that arrives after every waiter gave up', async () => {
+      vi.useFakeTimers();
+      const cache = new SessionCache<Session>({ maxEntries: 10, maxWaitMs: 100 });
+      const gate = deferred<Session>();
+      const waiter = cache.get('alice', 0, () => gate.promise).catch((error: unknown) => error);
+      await vi.advanceTimersByTimeAsync(100);
+      expect(await waiter).toEqual(new Error('SessionCache load did not settle within 100 ms'));
+      expect(cache.size).toBe(0);
+      gate.resolve({ id: 9, expiresAtMs: Date.now() + 3_600_000 });
+      await vi.advanceTimersByTimeAsync(0);
+      expect(cache.size).toBe(1);
+      expect(await cache.get('alice', 0, () => Promise.reject(new Error('must not load')))).toMatchObject({ hit: true, value: { id: 9 } });
+    });
+
+    it('lets the next caller load again once a slow load fails', async () => {
+      vi.useFakeTimers();
+      const cache = new SessionCache<Session>({ maxEntries: 10, maxWaitMs: 100 });
+      const gate = deferred<Session>();
+      const waiter = cache.get('alice', 0, () => gate.promise).catch((error: unknown) => error);
+      await vi.advanceTimersByTimeAsync(100);
+      await waiter;
+      gate.reject(new Error('STS failed late'));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(await cache.get('alice', 0, async () => ({ id: 2, expiresAtMs: Date.now() + 1000 }))).toMatchObject({ hit: false, value: { id: 2 } });
+    });
+
+    it('answers a fast load without waiting for the timer', async () => {
+      const cache = new SessionCache<Session>({ maxEntries: 10, maxWaitMs: 60_000 });
+      const started = performance.now();
+      expect(await cache.get('alice', 0, async () => ({ id: 3, expiresAtMs: Date.now() + 1000 }))).toMatchObject({ value: { id: 3 } });
+      expect(performance.now() - started).toBeLessThan(1000);
+    });
+
+    it.each([0, -5, Number.NaN, Number.POSITIVE_INFINITY])('refuses maxWaitMs %s', (maxWaitMs) => {
+      expect(() => new SessionCache<Session>({ maxEntries: 1, maxWaitMs })).toThrow(/maxWaitMs must be a positive number/);
+    });
   });
 
   it.each([0, -1, 1.5, Number.NaN])('refuses maxEntries %s', (maxEntries) => {

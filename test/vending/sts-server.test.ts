@@ -65,6 +65,22 @@ describe('LocalSts', () => {
     expect(() => sts.failNext('error', 0)).toThrow(/positive integer/);
   });
 
+  it('holds an answer until released, recording the call on arrival', async () => {
+    const release = sts.holdNext();
+    const before = sts.calls.length;
+    let answered = false;
+    const pending = assumeRole({ ...VALID, RoleSessionName: 'held' }).then((result) => {
+      answered = true;
+      return result;
+    });
+    // A second request is not held, and its answer overtakes the held one.
+    expect((await assumeRole(VALID)).status).toBe(200);
+    expect(sts.calls.slice(before).map((call) => call.roleSessionName).sort()).toEqual(['alice', 'held']);
+    expect(answered).toBe(false);
+    release();
+    expect((await pending).status).toBe(200);
+  });
+
   it('listens on loopback only and starts once', async () => {
     expect(new URL(base).hostname).toBe('127.0.0.1');
     await expect(sts.start()).rejects.toThrow(/already started/);

@@ -124,6 +124,56 @@ describe('connectMqtt', () => {
     expect(broker.signatures()).toEqual(['sig1', 'sig2']);
   });
 
+  it('stops refreshing after a permanent refusal and emits it once as an error with permanent: true', async () => {
+    fake.next(() => jsonResponse(200, vendedBody({ signedAt: new Date(Date.now()), serial: 1, host: broker.host })));
+    fake.otherwise(() => jsonResponse(401, { error: { code: 'unauthorized', message: 'The token carries no usable identity (sub).' } }));
+    const asked: unknown[] = [];
+    const errors: Error[] = [];
+    connection = await connectMqtt({
+      apiUrl: API,
+      getToken: (options) => {
+        asked.push(options);
+        return 't';
+      },
+      fetch: fake.fetch,
+      mqttOptions: NO_KEEPALIVE,
+    });
+    const { client } = connection;
+    client.on('error', (error) => errors.push(error));
+    await once(client, 'connect');
+
+    await vi.advanceTimersByTimeAsync(240_000);
+    await vendCount(3);
+    await vi.waitFor(() => expect(errors).toHaveLength(1), { timeout: 5_000, interval: 5 });
+    expect(errors[0]).toBeInstanceOf(VendingError);
+    expect(errors[0]).toMatchObject({ status: 401, code: 'unauthorized', permanent: true });
+    // The refresh asked for a new token once (the 401 retry), and never again.
+    expect(asked).toEqual([undefined, undefined, { forceRefresh: true }]);
+
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    // A reconnect with the now stale URL does not call the API or the token provider either.
+    const reconnected = once(client, 'connect');
+    client.stream.destroy();
+    await reconnected;
+    expect(fake.requests).toHaveLength(3);
+    expect(asked).toHaveLength(3);
+    expect(errors).toHaveLength(1);
+  });
+
+  it('stops refreshing when the client closes and reconnects are disabled (reconnectPeriod: 0)', async () => {
+    vendFreshUrls();
+    connection = await connectMqtt({ apiUrl: API, getToken: () => 't', fetch: fake.fetch, mqttOptions: { ...NO_KEEPALIVE, reconnectPeriod: 0 } });
+    const { client } = connection;
+    await once(client, 'connect');
+    const closed = once(client, 'close');
+    client.stream.destroy();
+    await closed;
+
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    expect(fake.requests).toHaveLength(1);
+    expect(broker.handshakes).toHaveLength(1);
+  });
+
   it('asks for a new token on 401 and retries once', async () => {
     fake.next(() => jsonResponse(401, { error: { code: 'Unauthorized', message: 'expired' } }));
     vendFreshUrls();

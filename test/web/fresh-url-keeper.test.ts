@@ -133,6 +133,60 @@ describe('FreshUrlKeeper', () => {
     expect(serialOf(keeper.urlForConnection())).toBe('sig2');
   });
 
+  it.each([
+    [400, 'invalid_request'],
+    [401, 'unauthorized'],
+    [403, 'forbidden'],
+    [404, 'UnexpectedResponse'],
+  ])('stops for good after a permanent HTTP %i (%s): one report, no more vends, no timers', async (status, code) => {
+    const refusal = new VendingError(status, code, 'refused');
+    const { vend, signals } = scriptedVend([refusal]);
+    const errors: unknown[] = [];
+    keeper = new FreshUrlKeeper({ initial: vendedNow(1), vend, onRefreshError: (e) => errors.push(e), random: () => 0 });
+    await vi.advanceTimersByTimeAsync(240_000);
+    expect(signals).toHaveLength(1);
+    expect(errors).toEqual([refusal]);
+    expect(keeper.stopped).toBe(true);
+    expect(vi.getTimerCount()).toBe(0);
+
+    // Neither time nor a stale URL at (re)connect time brings the keeper back.
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    expect(keeper.isUsable()).toBe(false);
+    expect(serialOf(keeper.urlForConnection())).toBe('sig1');
+    await keeper.refresh();
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    expect(signals).toHaveLength(1);
+    expect(errors).toHaveLength(1);
+  });
+
+  it('reports a permanent refusal after the keeper has stopped (listeners may check `stopped`)', async () => {
+    const { vend } = scriptedVend([new VendingError(403, 'forbidden', 'refused')]);
+    const stoppedWhenTold: boolean[] = [];
+    const k = new FreshUrlKeeper({ initial: vendedNow(1), vend, onRefreshError: () => stoppedWhenTold.push(k.stopped), random: () => 0 });
+    keeper = k;
+    await vi.advanceTimersByTimeAsync(240_000);
+    expect(stoppedWhenTold).toEqual([true]);
+  });
+
+  it.each([
+    ['HTTP 408', new VendingError(408, 'UnexpectedResponse', 'timeout')],
+    ['HTTP 429', new VendingError(429, 'TooManyRequests', 'slow down')],
+    ['HTTP 500', new VendingError(500, 'configuration_error', 'misconfigured')],
+    ['HTTP 503', new VendingError(503, 'throttled', 'retry later')],
+    ['a network failure', new VendingError(0, 'NetworkError', 'unreachable')],
+    ['an unusable 200 body', new VendingError(200, 'InvalidResponse', 'bad body')],
+    ['an error from getToken', new Error('token provider offline')],
+  ])('keeps retrying with backoff after %s', async (_label, failure) => {
+    const { vend, signals } = scriptedVend([failure, failure, failure]);
+    const errors: unknown[] = [];
+    keeper = new FreshUrlKeeper({ initial: vendedNow(1), vend, onRefreshError: (e) => errors.push(e), random: () => 0 });
+    await vi.advanceTimersByTimeAsync(240_000 + 1_000 + 2_000 + 4_000);
+    expect(signals).toHaveLength(4);
+    expect(errors).toEqual([failure, failure, failure]);
+    expect(keeper.stopped).toBe(false);
+    expect(serialOf(keeper.urlForConnection())).toBe('sig2');
+  });
+
   it('keeps going when the error listener throws', async () => {
     const { vend, signals } = scriptedVend([new Error('offline')]);
     keeper = new FreshUrlKeeper({

@@ -163,10 +163,53 @@ describe('vendMqttUrl', () => {
 
 describe('vendingRequestUrl', () => {
   it.each([
+    ['https://api.example.com//evil.example', 'https://api.example.com//evil.example/mqtt-url'],
+    ['https://api.example.com//evil.example/', 'https://api.example.com//evil.example/mqtt-url'],
+    ['https://api.example.com/..//evil.example', 'https://api.example.com//evil.example/mqtt-url'],
+    ['https://api.example.com/prod//evil.example//', 'https://api.example.com/prod//evil.example/mqtt-url'],
+    ['https://api.example.com/\\evil.example', 'https://api.example.com//evil.example/mqtt-url'],
+  ])('never lets the path of %s change the host the token is sent to', (apiUrl, expected) => {
+    const url = vendingRequestUrl(apiUrl, undefined);
+    expect(new URL(url).host).toBe('api.example.com');
+    expect(url).toBe(expected);
+  });
+
+  it('sends the token to the API host even when apiUrl has a protocol-relative path', async () => {
+    const fake = new FakeFetch().next(() => jsonResponse(200, vendedBody({ signedAt: NOW })));
+    await vendMqttUrl({ apiUrl: 'https://api.example.com//evil.example', getToken: () => 'secret-token', fetch: fake.fetch });
+    expect(new URL(fake.requests[0]?.url ?? '').host).toBe('api.example.com');
+  });
+
+  it.each([['http://127.0.0.1:3000/'], ['http://127.8.9.10/prod/'], ['http://localhost:8080'], ['http://[::1]:3000/']])(
+    'accepts plain http for the loopback host in %s',
+    (apiUrl) => {
+      expect(new URL(vendingRequestUrl(apiUrl, undefined)).protocol).toBe('http:');
+    },
+  );
+
+  it.each([['http://api.example.com/'], ['http://10.0.0.1:3000/'], ['http://localhost.evil.example/'], ['http://128.0.0.1/']])(
+    'refuses plain http for the non-loopback host in %s, naming apiUrl and the value',
+    (apiUrl) => {
+      expect(() => vendingRequestUrl(apiUrl, undefined)).toThrow(
+        new ConnectMqttOptionError('apiUrl', 'must use https: plain http is allowed only for loopback hosts (localhost, 127.0.0.0/8, [::1])', apiUrl),
+      );
+      expect(() => vendingRequestUrl(apiUrl, undefined)).toThrow(`(received ${JSON.stringify(apiUrl)})`);
+    },
+  );
+
+  it('refuses http for a non-loopback API before any request', async () => {
+    const fake = new FakeFetch();
+    const error = await rejection(vendMqttUrl({ apiUrl: 'http://api.example.com/', getToken: () => 't', fetch: fake.fetch }));
+    expect(error).toMatchObject({ name: 'ConnectMqttOptionError', option: 'apiUrl', received: '"http://api.example.com/"' });
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it.each([
     ['apiUrl', 'not a url', undefined],
     ['apiUrl', 'ftp://api.example.com/', undefined],
     ['apiUrl', 'https://api.example.com/?stage=prod', undefined],
     ['apiUrl', 42, undefined],
+    ['apiUrl', 'https://user:pass@api.example.com/', undefined],
     ['clientSuffix', API, ''],
     ['clientSuffix', API, 'has space'],
     ['clientSuffix', API, 'users/#'],

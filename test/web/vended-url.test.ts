@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseAmzDate, receiveMqttUrl, urlLifetimeMs } from '../../web/vended-url.js';
+import { parseAmzDate, parseVendedMqttUrl, receiveMqttUrl, urlLifetimeMs } from '../../web/vended-url.js';
 import { vendedBody } from './fixtures.js';
 
 const SERVER_NOW = new Date('2024-05-01T12:00:00Z');
@@ -31,4 +31,44 @@ describe('parseAmzDate', () => {
     expect(parseAmzDate('2024-05-01T12:00:00Z')).toBeUndefined();
     expect(parseAmzDate(null)).toBeUndefined();
   });
+});
+
+describe('parseVendedMqttUrl', () => {
+  /** The fixture body with its URL's scheme and host replaced. */
+  function bodyWithUrl(schemeAndHost: string): unknown {
+    const body = vendedBody({ signedAt: SERVER_NOW });
+    return { ...body, url: body.url.replace(/^wss?:\/\/[^/]+/, schemeAndHost) };
+  }
+
+  it.each([['wss://abc-ats.iot.eu-west-1.amazonaws.com'], ['ws://127.0.0.1:3000'], ['ws://127.4.5.6'], ['ws://localhost:8080'], ['ws://[::1]:3000']])(
+    'accepts %s',
+    (schemeAndHost) => {
+      expect(parseVendedMqttUrl(bodyWithUrl(schemeAndHost)).url.startsWith(`${schemeAndHost}/mqtt?`)).toBe(true);
+    },
+  );
+
+  it.each([
+    ['ws://abc-ats.iot.eu-west-1.amazonaws.com', 'abc-ats.iot.eu-west-1.amazonaws.com'],
+    ['WS://Evil.Example:443', 'evil.example'],
+    ['ws://10.0.0.1:3000', '10.0.0.1'],
+  ])('refuses unencrypted %s (a bearer URL in clear text), naming the host but not the URL', (schemeAndHost, host) => {
+    let error: unknown;
+    try {
+      parseVendedMqttUrl(bodyWithUrl(schemeAndHost));
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toMatchObject({ name: 'VendingError', status: 200, code: 'InvalidResponse' });
+    expect((error as Error).message).toBe(
+      `The vending API answered with an unusable body: "url" is unencrypted ws:// to the non-loopback host ${host}; only wss:// is accepted there`,
+    );
+    expect((error as Error).message).not.toContain('X-Amz');
+  });
+
+  it.each([['https://abc-ats.iot.eu-west-1.amazonaws.com'], ['http://127.0.0.1:3000'], ['mqtt://abc-ats.iot.eu-west-1.amazonaws.com']])(
+    'refuses the non-WebSocket scheme of %s',
+    (schemeAndHost) => {
+      expect(() => parseVendedMqttUrl(bodyWithUrl(schemeAndHost))).toThrow('"url" is not a ws(s)://<host>/mqtt?… URL');
+    },
+  );
 });

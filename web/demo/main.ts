@@ -6,7 +6,15 @@
 import { connectMqtt, VendingError, type FetchLike, type MqttConnection } from '../connect-mqtt.js';
 import { CognitoAuthError, CognitoSession } from './cognito-session.js';
 import { MessageLog } from './message-log.js';
-import { deployedSettings, forgetDeployedOutputs, resolveSettings, saveDeployedOutputs, type DemoSettings } from './settings.js';
+import {
+  deployedSettings,
+  forgetDeployedOutputs,
+  resolveSettings,
+  saveDeployedOutputs,
+  takeProposedOutputs,
+  type DemoSettings,
+  type DeployedOutputs,
+} from './settings.js';
 
 /** Looks an element up by id and checks its type, so a renamed id fails loudly at start-up. */
 function element<T extends HTMLElement>(id: string, type: { new (): T; prototype: T }): T {
@@ -47,6 +55,9 @@ const ui = {
   clearLogButton: element('clear-log-button', HTMLButtonElement),
   settings: element('settings', HTMLDetailsElement),
   settingsForm: element('settings-form', HTMLFormElement),
+  settingsProposal: element('settings-proposal', HTMLDivElement),
+  settingsProposalApiHost: element('settings-proposal-api-host', HTMLElement),
+  settingsProposalCognitoHost: element('settings-proposal-cognito-host', HTMLElement),
   settingsApiUrl: element('settings-api-url', HTMLInputElement),
   settingsClientId: element('settings-client-id', HTMLInputElement),
   settingsRegion: element('settings-region', HTMLInputElement),
@@ -59,6 +70,8 @@ const log = new MessageLog(element('message-log', HTMLOListElement));
 type ConnectionState = 'signed-out' | 'disconnected' | 'vending' | 'connecting' | 'connected' | 'offline' | 'reconnecting' | 'error';
 
 let settings: DemoSettings | undefined;
+/** Outputs a link proposed, pre-filled in the settings form until the user confirms or leaves. */
+let proposal: DeployedOutputs | undefined;
 let session: CognitoSession | undefined;
 let connection: MqttConnection | undefined;
 let state: ConnectionState = 'signed-out';
@@ -150,7 +163,13 @@ async function connect(): Promise<void> {
   client.on('close', () => {
     if (connection === current && state === 'connected') setState('offline');
   });
-  client.on('error', (error) => log.add('error', describeError(error)));
+  client.on('error', (error) => {
+    log.add('error', describeError(error));
+    if (error instanceof VendingError && error.permanent) {
+      // connectMqtt has stopped refreshing: once the current URL expires nothing can reconnect.
+      setStatus(ui.connectionStatus, `The API refused a new URL (${error.code}); sign in again to keep connecting`, 'error');
+    }
+  });
   client.on('message', (topic, payload) => log.add('received', new TextDecoder().decode(payload), topic));
 }
 
@@ -222,6 +241,43 @@ async function signOut(): Promise<void> {
   setState('signed-out');
 }
 
+/**
+ * Pre-fills the settings form with a link's proposal and names where the password and token would
+ * go. Nothing is used or saved until the user presses "Use this stack".
+ */
+function showProposal(outputs: DeployedOutputs): void {
+  proposal = outputs;
+  ui.settingsApiUrl.value = outputs.apiUrl;
+  ui.settingsClientId.value = outputs.userPoolClientId;
+  ui.settingsRegion.value = outputs.region;
+  ui.settings.open = true;
+  const problem = renderProposalTarget();
+  if (problem !== undefined) setStatus(ui.settingsStatus, `A link proposed stack settings that are not valid: ${problem}`, 'error');
+}
+
+/**
+ * Shows the hosts the form's current values would send the password and the token to (the user may
+ * edit the proposal before confirming). Hides the notice while the values are invalid.
+ * @returns why the values are invalid, or `undefined`
+ */
+function renderProposalTarget(): string | undefined {
+  let target: DemoSettings;
+  try {
+    target = deployedSettings(settingsFormOutputs());
+  } catch (error) {
+    ui.settingsProposal.hidden = true;
+    return describeError(error);
+  }
+  ui.settingsProposalApiHost.textContent = new URL(target.apiUrl).host;
+  ui.settingsProposalCognitoHost.textContent = `${new URL(target.cognitoUrl).host} (app client ${target.userPoolClientId})`;
+  ui.settingsProposal.hidden = false;
+  return undefined;
+}
+
+function settingsFormOutputs(): DeployedOutputs {
+  return { apiUrl: ui.settingsApiUrl.value, userPoolClientId: ui.settingsClientId.value, region: ui.settingsRegion.value };
+}
+
 function showSettings(current: DemoSettings): void {
   settings = current;
   if (current.mode === 'local') {
@@ -229,6 +285,8 @@ function showSettings(current: DemoSettings): void {
     ui.passwordHint.hidden = false;
   } else {
     ui.modeBanner.textContent = `Deployed stack · ${new URL(current.apiUrl).host} · ${current.region}`;
+  }
+  if (current.mode === 'deployed' && proposal === undefined) {
     ui.settingsApiUrl.value = current.apiUrl;
     ui.settingsClientId.value = current.userPoolClientId;
     ui.settingsRegion.value = current.region;
@@ -262,8 +320,12 @@ onSubmit(ui.signInForm, signIn);
 onSubmit(ui.connectForm, connect);
 onSubmit(ui.subscribeForm, subscribe);
 onSubmit(ui.publishForm, publish);
+ui.settingsForm.addEventListener('input', () => {
+  if (proposal !== undefined) renderProposalTarget();
+});
+// Pressing "Use this stack" is the user's confirmation: only now are the outputs used and saved.
 onSubmit(ui.settingsForm, () => {
-  const outputs = { apiUrl: ui.settingsApiUrl.value, userPoolClientId: ui.settingsClientId.value, region: ui.settingsRegion.value };
+  const outputs = settingsFormOutputs();
   try {
     deployedSettings(outputs);
   } catch (error) {
@@ -288,8 +350,13 @@ ui.clearLogButton.addEventListener('click', () => log.clear());
 
 ui.clientSuffix.value = tabClientSuffix();
 render();
-resolveSettings(location).then(showSettings, (error: unknown) => {
+const proposed = takeProposedOutputs(location, history);
+if (proposed !== undefined) showProposal(proposed);
+resolveSettings().then(showSettings, (error: unknown) => {
   ui.modeBanner.textContent = 'No stack configured';
   ui.settings.open = true;
-  setStatus(ui.settingsStatus, `Enter a deployed stack's outputs (${describeError(error)})`, 'error');
+  // A proposal's own message (why its outputs are invalid) matters more than this one.
+  if (ui.settingsStatus.dataset['tone'] !== 'error') {
+    setStatus(ui.settingsStatus, `Enter a deployed stack's outputs (${describeError(error)})`, 'error');
+  }
 });

@@ -1,9 +1,15 @@
 /**
  * Where the demo page talks to. By default the local stack that served it (`/config.json`); a
- * deployed stack when given its CDK outputs, either in the query string
- * (`?apiUrl=…&clientId=…&region=…`) or through the settings form. Deployed settings are kept in
- * localStorage so a reload stays on the same stack.
+ * deployed stack once the user has confirmed its CDK outputs in the settings form, after which they
+ * are kept in localStorage so a reload stays on the same stack.
+ *
+ * A link may carry outputs in its query string (`?apiUrl=…&clientId=…&region=…`), but they are only
+ * a proposal: pre-filled into the form, never used or saved until the user presses "Use this stack".
+ * Adopting them silently would let any link send the user's password (USER_PASSWORD_AUTH) to an
+ * attacker's user pool and the ID token to an attacker's API.
  */
+import { InvalidSigningOptionError } from '../../lambda/signing/errors.js';
+import { isLoopbackHostname, validateRegion } from '../../lambda/signing/validate.js';
 
 /** The page's view of one stack. */
 export interface DemoSettings {
@@ -26,12 +32,36 @@ export interface DeployedOutputs {
   readonly region: string;
 }
 
-const STORAGE_KEY = 'aws-signv4-mqtt-demo:deployed-stack';
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+/** The localStorage key of the confirmed deployed outputs. */
+export const STORAGE_KEY = 'aws-signv4-mqtt-demo:confirmed-stack';
+/**
+ * Where earlier versions of the page kept outputs, including ones adopted from a link without asking.
+ * Never read, only removed: such outputs must be confirmed again.
+ */
+const UNCONFIRMED_STORAGE_KEY = 'aws-signv4-mqtt-demo:deployed-stack';
 const CLIENT_ID = /^[\w+]{1,128}$/;
 
+// DNS suffix per partition, for the regions whose suffix is not amazonaws.com (from the AWS SDK's
+// partitions.json: https://github.com/aws/aws-sdk-js-v3/blob/main/packages/util-endpoints/src/lib/aws/partitions.json).
+const DNS_SUFFIXES: ReadonlyArray<readonly [RegExp, string]> = [
+  [/^cn-/, 'amazonaws.com.cn'],
+  [/^eusc-/, 'amazonaws.eu'],
+  [/^us-iso-/, 'c2s.ic.gov'],
+  [/^us-isob-/, 'sc2s.sgov.gov'],
+  [/^eu-isoe-/, 'cloud.adc-e.uk'],
+  [/^us-isof-/, 'csp.hci.ic.gov'],
+];
+
+/** The regional Cognito user pools endpoint (`InitiateAuth` is POSTed there). */
+export function cognitoEndpoint(region: string): string {
+  const suffix = DNS_SUFFIXES.find(([prefix]) => prefix.test(region))?.[1] ?? 'amazonaws.com';
+  return `https://cognito-idp.${region}.${suffix}/`;
+}
+
 /**
- * Validates deployed-stack outputs and derives the regional Cognito endpoint.
+ * Validates deployed-stack outputs and derives the regional Cognito endpoint. The API URL must be
+ * https (plain http only for loopback hosts), as `connectMqtt` requires; the region follows the
+ * signer's rule.
  * @throws Error naming the field and the value received
  */
 export function deployedSettings(outputs: DeployedOutputs): DemoSettings {
@@ -42,16 +72,22 @@ export function deployedSettings(outputs: DeployedOutputs): DemoSettings {
   } catch {
     throw new Error(`API URL must be an absolute https URL (received ${JSON.stringify(apiUrl)})`);
   }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-    throw new Error(`API URL must be an https URL (received ${JSON.stringify(apiUrl)})`);
+  const loopbackHttp = parsed.protocol === 'http:' && isLoopbackHostname(parsed.hostname);
+  if (parsed.protocol !== 'https:' && !loopbackHttp) {
+    throw new Error(`API URL must be an https URL; http is accepted only for localhost, 127.0.0.0/8 and [::1] (received ${JSON.stringify(apiUrl)})`);
   }
   const region = outputs.region.trim();
-  if (!REGION.test(region)) throw new Error(`Region must look like eu-west-1 (received ${JSON.stringify(region)})`);
+  try {
+    validateRegion(region);
+  } catch (error) {
+    if (!(error instanceof InvalidSigningOptionError)) throw error;
+    throw new Error(`Region must look like eu-west-1 (received ${JSON.stringify(region)})`, { cause: error });
+  }
   const userPoolClientId = outputs.userPoolClientId.trim();
   if (!CLIENT_ID.test(userPoolClientId)) {
     throw new Error(`User pool client id must be letters, digits, _ or + (received ${JSON.stringify(userPoolClientId)})`);
   }
-  return { apiUrl, userPoolClientId, region, cognitoUrl: `https://cognito-idp.${region}.amazonaws.com/`, mode: 'deployed' };
+  return { apiUrl, userPoolClientId, region, cognitoUrl: cognitoEndpoint(region), mode: 'deployed' };
 }
 
 /** Remembers a deployed stack for the next visit. */
@@ -88,22 +124,28 @@ async function localSettings(): Promise<DemoSettings> {
 }
 
 /**
- * Resolves the settings: query parameters (then saved and removed from the address bar), else
- * saved deployed outputs, else the serving stack's `/config.json`.
- * @throws Error when nothing usable is found (the page then opens the settings form)
+ * Takes deployed-stack outputs proposed by the page's query string and removes them from the address
+ * bar. The caller only pre-fills the settings form with them: they are neither validated, used nor
+ * saved here.
+ * @returns the proposal, or `undefined` when the query string names none of the three outputs
  */
-export async function resolveSettings(location: Location): Promise<DemoSettings> {
+export function takeProposedOutputs(location: Location, history: History): DeployedOutputs | undefined {
   const query = new URLSearchParams(location.search);
   const apiUrl = query.get('apiUrl');
   const userPoolClientId = query.get('clientId');
   const region = query.get('region');
-  if (apiUrl !== null || userPoolClientId !== null || region !== null) {
-    const outputs = { apiUrl: apiUrl ?? '', userPoolClientId: userPoolClientId ?? '', region: region ?? '' };
-    const settings = deployedSettings(outputs);
-    saveDeployedOutputs(outputs);
-    history.replaceState(null, '', location.pathname);
-    return settings;
-  }
+  if (apiUrl === null && userPoolClientId === null && region === null) return undefined;
+  history.replaceState(null, '', location.pathname);
+  return { apiUrl: apiUrl ?? '', userPoolClientId: userPoolClientId ?? '', region: region ?? '' };
+}
+
+/**
+ * Resolves the settings in use: the deployed outputs the user confirmed earlier, else the serving
+ * stack's `/config.json`. A query string never changes them (see {@link takeProposedOutputs}).
+ * @throws Error when nothing usable is found (the page then opens the settings form)
+ */
+export async function resolveSettings(): Promise<DemoSettings> {
+  localStorage.removeItem(UNCONFIRMED_STORAGE_KEY);
   const stored = storedOutputs();
   if (stored) return deployedSettings(stored);
   return localSettings();
