@@ -165,5 +165,19 @@ describe('aws-signv4-mqtt (the executable)', () => {
       expect(typeof entry['signMqttUrlFromDefaultCredentials']).toBe('function');
       expect(typeof entry['InvalidSigningOptionError']).toBe('function');
     });
+
+    it('exports the browser client from aws-signv4-mqtt/web', async () => {
+      const web = (await import(join(outDir, 'web/connect-mqtt.js'))) as Record<string, unknown>;
+      expect(typeof web['connectMqtt']).toBe('function');
+      expect(typeof web['VendingError']).toBe('function');
+    });
+
+    it('maps the package exports to the built files', () => {
+      const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, { default: string; types: string }>; bin: Record<string, string> };
+      for (const [subpath, target] of [['.', 'lambda/sigv4'], ['./web', 'web/connect-mqtt']] as const) {
+        expect(pkg.exports[subpath]).toEqual({ types: `./dist/${target}.d.ts`, default: `./dist/${target}.js` });
+      }
+      expect(pkg.bin['aws-signv4-mqtt']).toBe('./dist/bin/aws-signv4-mqtt.js');
+    });
   });
 });
