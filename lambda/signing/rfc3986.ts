@@ -1,4 +1,3 @@
-const UNRESERVED_ONLY = /^[A-Za-z0-9\-_.~]*$/;
 const UNRESERVED_AND_SLASH = /^[A-Za-z0-9\-_.~/]*$/;
 
 /**
@@ -10,9 +9,8 @@ const UNRESERVED_AND_SLASH = /^[A-Za-z0-9\-_.~/]*$/;
  * ("URI-encode each parameter name and value").
  */
 export function encodeRfc3986(value: string): string {
-  // Most SigV4 names and values need no encoding at all; testing is cheaper than rebuilding.
-  if (UNRESERVED_ONLY.test(value)) return value;
-  // Credentials and scopes are unreserved characters and `/` alone: one substitution does.
-  if (UNRESERVED_AND_SLASH.test(value)) return value.replaceAll('/', '%2F');
+  // Most SigV4 names and values need no encoding, and credentials (`AKID/date/region/service/…`)
+  // need only their `/` replaced: one scan finds both cases, cheaper than rebuilding the string.
+  if (UNRESERVED_AND_SLASH.test(value)) return value.includes('/') ? value.replaceAll('/', '%2F') : value;
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }

@@ -84,16 +84,24 @@ export function resolveMqttUrlTarget(options: Omit<SignMqttUrlOptions, 'credenti
 }
 
 // A process signs for one endpoint or a handful, so validated endpoints are remembered (bounded):
-// host parsing is the costliest check and would otherwise run again for every URL.
-const resolvedEndpoints = new LruMap<string, { readonly host: string; readonly protocol: MqttUrlProtocol }>(64);
+// host parsing is the costliest check and would otherwise run again for every URL. Hosts signed with
+// the default protocol and with an explicit one are kept apart, so an invalid protocol (even "")
+// can never ride on an earlier valid signing of the same host.
+const endpointsWithDefaultProtocol = new LruMap<string, ResolvedEndpoint>(64);
+const endpointsWithProtocol = new LruMap<string, ResolvedEndpoint>(64);
 
-function resolveEndpoint(rawHost: unknown, rawProtocol: unknown): { readonly host: string; readonly protocol: MqttUrlProtocol } {
-  // Only well-typed inputs are memoised, keyed so that an omitted protocol and any given one
-  // (even an invalid one such as "") can never share an entry.
-  const memoKey = typeof rawHost === 'string' && (rawProtocol === undefined || typeof rawProtocol === 'string')
-    ? JSON.stringify([rawProtocol ?? null, rawHost])
+interface ResolvedEndpoint {
+  readonly host: string;
+  readonly protocol: MqttUrlProtocol;
+}
+
+function resolveEndpoint(rawHost: unknown, rawProtocol: unknown): ResolvedEndpoint {
+  // Only well-typed inputs are memoised; the host string itself is the key in the common case.
+  const memo = typeof rawHost !== 'string' ? undefined
+    : rawProtocol === undefined ? { map: endpointsWithDefaultProtocol, key: rawHost }
+    : typeof rawProtocol === 'string' ? { map: endpointsWithProtocol, key: `${rawProtocol}\n${rawHost}` }
     : undefined;
-  const hit = memoKey === undefined ? undefined : resolvedEndpoints.get(memoKey);
+  const hit = memo?.map.get(memo.key);
   if (hit !== undefined) return hit;
   const { hostname, port } = parseHost(rawHost);
   const protocol = resolveProtocol(rawProtocol, hostname);
@@ -101,7 +109,7 @@ function resolveEndpoint(rawHost: unknown, rawProtocol: unknown): { readonly hos
   // not be signed either; any other port is (needed for loopback gateways on :3000 and the like).
   const defaultPort = protocol === 'wss' ? 443 : 80;
   const resolved = { host: port === undefined || port === defaultPort ? hostname : `${hostname}:${port}`, protocol };
-  if (memoKey !== undefined) resolvedEndpoints.set(memoKey, resolved);
+  memo?.map.set(memo.key, resolved);
   return resolved;
 }
 
