@@ -79,6 +79,9 @@ function event(sub: string): APIGatewayProxyEventV2WithJWTAuthorizer {
 /** Runs the vending benchmark and prints its figures. */
 export async function runVendingBench(): Promise<void> {
   const sts = new LocalSts();
+  // The client role trusts the function's own credentials, as the deployed role does.
+  sts.registerCaller({ accessKeyId: OWN_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: OWN_ENV.AWS_SECRET_ACCESS_KEY, sessionToken: OWN_ENV.AWS_SESSION_TOKEN });
+  sts.trustRole(ROLE, [OWN_ENV.AWS_ACCESS_KEY_ID]);
   const stsUrl = await sts.start();
   const saved = { ...process.env };
   Object.assign(process.env, OWN_ENV, { AWS_ENDPOINT_URL_STS: stsUrl });

@@ -12,6 +12,9 @@
  * | `ws /mqtt` | AWS IoT gateway + aedes | `iot-gateway.ts` |
  * | (own port) | STS `AssumeRole` | `sts-server.ts` |
  *
+ * The client role trusts the function's credentials and nothing else, so only the Lambda can
+ * obtain sessions of it, as on AWS: STS verifies each caller's SigV4 signature and the role's trust.
+ *
  * One request, one log line (method, path without its query, status, duration): the query of
  * `/mqtt` is a signed URL with a session token, so it is never logged.
  */
@@ -26,7 +29,7 @@ import { pathOf, sendJson, sendText } from './http-io.js';
 import { IotGateway } from './iot-gateway.js';
 import { clientRolePolicy, type IotResourceScope } from './iot-permissions.js';
 import { jwtProtectedRoute } from './jwt-authorizer.js';
-import { loadLocalLambda, type LocalLambda } from './local-lambda.js';
+import { LOCAL_FUNCTION_CREDENTIALS, loadLocalLambda, type LocalLambda } from './local-lambda.js';
 import { LocalSts } from './sts-server.js';
 
 /** The emulated account and region. The account is AWS's documented placeholder. */
@@ -81,6 +84,8 @@ export interface LocalStack {
   readonly port: number;
   /** The loopback STS (its `calls` and sessions are there for tests to inspect). */
   readonly sts: LocalSts;
+  /** The loopback STS's base URL (`AWS_ENDPOINT_URL_STS` of the Lambda). */
+  readonly stsUrl: string;
   /** The user pool (tests can read its issuer and JWKS). */
   readonly userPool: LocalUserPool;
   /** Drops every open MQTT connection, as a network failure would; returns how many. */
@@ -161,6 +166,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   const now = options.now ?? ((): Date => new Date());
   const sts = new LocalSts({ now });
+  sts.registerCaller(LOCAL_FUNCTION_CREDENTIALS);
+  sts.trustRole(LOCAL_CLIENT_ROLE_ARN, [LOCAL_FUNCTION_CREDENTIALS.accessKeyId]);
   let server: Server | undefined;
   let gateway: IotGateway | undefined;
   let lambda: LocalLambda | undefined;
@@ -270,6 +277,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       url: origin,
       port,
       sts,
+      stsUrl,
       userPool,
       dropMqttConnections: () => activeGateway.dropConnections(),
       stop: () => {

@@ -47,9 +47,16 @@ export interface LocalLambda {
   restoreEnvironment(): void;
 }
 
-/** Fake function credentials: the loopback STS accepts any caller, and these can sign nothing real. */
-const FUNCTION_ACCESS_KEY_ID = 'AKIALOCALSTACKFUNCTION';
-const FUNCTION_SECRET_ACCESS_KEY = 'local-stack-function-secret-not-an-aws-key';
+/**
+ * The function's own credentials (its execution role's, on Lambda). Fake: they sign nothing real.
+ * The loopback STS must register them and make them the only principal the client role trusts, as
+ * the deployed role trusts only the function's execution role.
+ */
+export const LOCAL_FUNCTION_CREDENTIALS = {
+  accessKeyId: 'AKIALOCALSTACKFUNCTION',
+  secretAccessKey: 'local-stack-function-secret-not-an-aws-key',
+  arn: 'arn:aws:iam::000000000000:role/local-mqtt-url-function',
+} as const;
 
 /** The variables the local stack owns while it runs; `undefined` means "must be unset". */
 export function lambdaEnvironment(settings: LocalLambdaSettings): Record<string, string | undefined> {
@@ -60,8 +67,8 @@ export function lambdaEnvironment(settings: LocalLambdaSettings): Record<string,
     AWS_REGION: settings.region,
     CLIENT_ROLE_ARN: settings.clientRoleArn,
     AWS_ENDPOINT_URL_STS: settings.stsUrl,
-    AWS_ACCESS_KEY_ID: FUNCTION_ACCESS_KEY_ID,
-    AWS_SECRET_ACCESS_KEY: FUNCTION_SECRET_ACCESS_KEY,
+    AWS_ACCESS_KEY_ID: LOCAL_FUNCTION_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_FUNCTION_CREDENTIALS.secretAccessKey,
     AWS_SESSION_TOKEN: undefined,
     AWS_PROFILE: undefined,
     AWS_EC2_METADATA_DISABLED: 'true',

@@ -75,8 +75,12 @@ const alphaPolicy = {
 
 beforeAll(async () => {
   sts = new LocalSts({ now: gatewayNow });
+  const caller = { accessKeyId: 'AKIAGATEWAYTESTCALLER', secretAccessKey: 'caller-secret' };
+  sts.registerCaller(caller);
+  sts.trustRole(ROLE, [caller.accessKeyId]);
+  sts.trustRole(OTHER_ROLE, [caller.accessKeyId]);
   const stsUrl = await sts.start();
-  stsClient = new STSClient({ region: 'us-east-1', endpoint: stsUrl, credentials: { accessKeyId: 'AKIAGATEWAYTESTCALLER', secretAccessKey: 'caller-secret' } });
+  stsClient = new STSClient({ region: 'us-east-1', endpoint: stsUrl, credentials: caller });
   server = createServer((_request, response) => response.writeHead(404).end());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   host = `127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -1,11 +1,16 @@
 /**
  * End to end over real sockets: the local stack on an ephemeral port, two users signing in through
  * `/cognito`, vending through `/mqtt-url` (JWT authorizer + the real Lambda + loopback STS), and
- * talking MQTT through the local IoT gateway with mqtt.js in Node.
+ * talking MQTT through the local IoT gateway with mqtt.js in Node, and with the browser client
+ * (`web/connect-mqtt.ts`) running in Node.
  */
 import { existsSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalStack, type LocalStack } from '../../test/local-stack/dev-server.js';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { signMqttUrl } from '../../lambda/sigv4.js';
+import { LOCAL_CLIENT_ROLE_ARN, startLocalStack, type LocalStack } from '../../test/local-stack/dev-server.js';
+import { LOCAL_FUNCTION_CREDENTIALS } from '../../test/local-stack/local-lambda.js';
+import { connectMqtt, type FetchLike } from '../../web/connect-mqtt.js';
 import { closed, connectRecording, end, handshake, nextMessage, subscribeGranted, type RecordingClient } from './mqtt-helpers.js';
 
 interface Vended {
@@ -217,6 +222,101 @@ describe('stale URLs', () => {
     await client.publishAsync(`users/${alice.sub}/chat`, 'back online');
     expect(await nextMessage(recording, `users/${alice.sub}/chat`)).toBe('back online');
     expect(logLines.filter((line) => line.startsWith('WS /mqtt 403 url-expired')).length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('only the function obtains client-role sessions', () => {
+  /** AssumeRole of the client role as an attacker would ask: no session policy, the whole role. */
+  async function assumeClientRole(credentials: { accessKeyId: string; secretAccessKey: string }): Promise<unknown> {
+    const client = new STSClient({ region: 'us-east-1', endpoint: stack.stsUrl, credentials, maxAttempts: 1 });
+    try {
+      return await client.send(new AssumeRoleCommand({ RoleArn: LOCAL_CLIENT_ROLE_ARN, RoleSessionName: 'intruder' }));
+    } finally {
+      client.destroy();
+    }
+  }
+
+  it('a session not minted by the function can neither eavesdrop nor take over a client id', async () => {
+    const b = await connectAs(bob);
+    expect(await subscribeGranted(b.client, [`users/${bob.sub}/#`])).toEqual([0]);
+    const callsBefore = stack.sts.calls.length;
+
+    // Unsigned, as in the audit: it used to return a session allowed users/+/chat and every client id.
+    const unsigned = await fetch(stack.stsUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+      body: new URLSearchParams({ Action: 'AssumeRole', Version: '2011-06-15', RoleArn: LOCAL_CLIENT_ROLE_ARN, RoleSessionName: 'intruder' }).toString(),
+    });
+    expect(unsigned.status).toBe(403);
+    const unsignedBody = await unsigned.text();
+    expect(unsignedBody).toContain('<Code>MissingAuthenticationToken</Code>');
+    expect(unsignedBody).not.toContain('<Credentials>');
+
+    // Keys STS does not know, and the function's key id without its secret.
+    await expect(assumeClientRole({ accessKeyId: 'AKIAINTRUDER00000001', secretAccessKey: 'made-up' })).rejects.toMatchObject({ name: 'InvalidClientTokenId' });
+    await expect(assumeClientRole({ accessKeyId: LOCAL_FUNCTION_CREDENTIALS.accessKeyId, secretAccessKey: 'guessed' })).rejects.toMatchObject({ name: 'SignatureDoesNotMatch' });
+    // A genuine principal of the account that the client role does not trust.
+    const mallory = { accessKeyId: 'AKIAMALLORY000000001', secretAccessKey: 'mallory-secret', arn: 'arn:aws:iam::000000000000:user/mallory' };
+    stack.sts.registerCaller(mallory);
+    await expect(assumeClientRole(mallory)).rejects.toMatchObject({
+      name: 'AccessDenied',
+      message: `User: ${mallory.arn} is not authorized to perform: sts:AssumeRole on resource: ${LOCAL_CLIENT_ROLE_ARN}`,
+    });
+    // Only mallory's request was authenticated and reached AssumeRole, which refused it.
+    expect(stack.sts.calls.slice(callsBefore).map((call) => call.callerAccessKeyId)).toEqual([mallory.accessKeyId]);
+
+    // Without a session, the gateway refuses the handshake, whatever client id it would claim.
+    const forged = signMqttUrl({ host: `127.0.0.1:${stack.port}`, region: 'us-east-1', credentials: mallory });
+    expect(await handshake(forged)).toEqual({ status: 403, body: 'Forbidden: unknown-access-key\n' });
+    expect(b.client.connected).toBe(true);
+    await b.client.publishAsync(`users/${bob.sub}/chat`, 'still private');
+    expect(await nextMessage(b, `users/${bob.sub}/chat`)).toBe('still private');
+  });
+});
+
+describe('the browser client (connectMqtt) in Node', () => {
+  it('reconnects after a drop with a newly vended URL once the old one is stale', async () => {
+    const vendedUrls: string[] = [];
+    const recordingFetch: FetchLike = async (input, init) => {
+      const response = await fetch(input, init);
+      if (response.ok) vendedUrls.push(((await response.clone().json()) as Vended).url);
+      return response;
+    };
+    const vendLines = (): number => logLines.filter((line) => /^GET \/mqtt-url 200 /.test(line)).length;
+    const vendsBefore = vendLines();
+    const connection = await connectMqtt({
+      apiUrl: stack.url,
+      getToken: () => alice.token,
+      clientSuffix: 'node',
+      fetch: recordingFetch,
+      mqttOptions: { reconnectPeriod: 50 },
+    });
+    try {
+      const { client } = connection;
+      await new Promise<void>((resolve) => client.once('connect', () => resolve()));
+      expect(connection.clientId).toBe(`${alice.sub}-node`);
+      expect(vendedUrls).toHaveLength(1);
+
+      // Time passes for everyone (stack and client) beyond the URL's 300 s; Date keeps ticking.
+      vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
+      vi.setSystemTime(Date.now() + 301_000);
+      expect(await handshake(vendedUrls[0] ?? '')).toEqual({ status: 403, body: 'Forbidden: url-expired\n' });
+
+      const reconnected = new Promise<void>((resolve) => client.once('connect', () => resolve()));
+      expect(stack.dropMqttConnections()).toBeGreaterThanOrEqual(1);
+      await reconnected;
+      // One new vend, and the connection that succeeded used it (the old URL is refused above).
+      expect(vendedUrls).toHaveLength(2);
+      expect(vendedUrls[1]).not.toBe(vendedUrls[0]);
+      expect(vendLines() - vendsBefore).toBe(2);
+      expect(await subscribeGranted(client, [`users/${alice.sub}/#`])).toEqual([0]);
+      const received = new Promise<string>((resolve) => client.once('message', (_topic, payload) => resolve(payload.toString('utf8'))));
+      await client.publishAsync(`users/${alice.sub}/chat`, 'reconnected by connectMqtt');
+      expect(await received).toBe('reconnected by connectMqtt');
+    } finally {
+      vi.useRealTimers();
+      await connection.end();
+    }
   });
 });
 

@@ -32,6 +32,9 @@ const ERIN = '0e714000-1b2c-4d3e-9f00-0123456789ab';
 
 const clock = { ms: Date.now() };
 const sts = new LocalSts({ now: () => new Date(clock.ms) });
+// As on AWS: the client role trusts the function's own (execution role) credentials.
+sts.registerCaller(OWN);
+sts.trustRole(ROLE, [OWN.accessKeyId]);
 let stsUrl = '';
 
 const perUser: VendingConfig = parseConfig({ IOT_ENDPOINT: ENDPOINT, CLIENT_ROLE_ARN: ROLE });
@@ -159,11 +162,18 @@ describe('per-user scope against the loopback STS', () => {
   it('refreshes a session once less than URL TTL + 60 s of it remains', async () => {
     const { handler, records } = makeHandler();
     const start = clock.ms;
+    // Time passes for everyone, the SDK signing the STS request included (STS refuses a request
+    // dated more than 15 minutes off its clock).
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const setClock = (ms: number): void => {
+      clock.ms = ms;
+      vi.setSystemTime(ms);
+    };
     try {
       const first = parseMqttUrl(String(bodyOf(await handler(mqttUrlEvent(idTokenClaims('frank'))))['url']));
-      clock.ms = start + (3600 - 360) * 1000; // exactly 360 s left: still good
+      setClock(start + (3600 - 360) * 1000); // exactly 360 s left: still good
       const second = parseMqttUrl(String(bodyOf(await handler(mqttUrlEvent(idTokenClaims('frank'))))['url']));
-      clock.ms += 1000; // 359 s left: a URL signed now could outlive the session
+      setClock(clock.ms + 1000); // 359 s left: a URL signed now could outlive the session
       const refreshed = await handler(mqttUrlEvent(idTokenClaims('frank')));
       const third = parseMqttUrl(String(bodyOf(refreshed)['url']));
       expect(second.accessKeyId).toBe(first.accessKeyId);
@@ -177,6 +187,7 @@ describe('per-user scope against the loopback STS', () => {
       const expected = await smithyPresign(third, { accessKeyId: third.accessKeyId, secretAccessKey: session?.secretAccessKey ?? '' }, 'eu-west-1');
       expect(third.signature).toBe(expected['X-Amz-Signature']);
     } finally {
+      vi.useRealTimers();
       clock.ms = start;
     }
   });

@@ -17,7 +17,11 @@ const OWN = {
   sessionToken: 'OwnSessionTokenForTheLogTest/+=abcdefghijklmnopqrstuvwxyz0123456789',
 };
 
+const CLIENT_ROLE = 'arn:aws:iam::123456789012:role/client';
+
 const sts = new LocalSts();
+sts.registerCaller(OWN);
+sts.trustRole(CLIENT_ROLE, [OWN.accessKeyId]);
 const captured: string[] = [];
 
 function capture(chunk: unknown): void {
@@ -60,7 +64,7 @@ describe('logs of a whole run', () => {
     const statuses: number[] = [];
     try {
       // The default logger (stdout), as in Lambda.
-      const perUser = createHandler(parseConfig({ IOT_ENDPOINT: ENDPOINT, CLIENT_ROLE_ARN: 'arn:aws:iam::123456789012:role/client' }));
+      const perUser = createHandler(parseConfig({ IOT_ENDPOINT: ENDPOINT, CLIENT_ROLE_ARN: CLIENT_ROLE }));
       // A Cognito-style (UUID) sub: only those may ask for a clientSuffix.
       const alice = '0a11ce00-1b2c-4d3e-9f00-0123456789ab';
       statuses.push(keep(await perUser(mqttUrlEvent(idTokenClaims(alice)))));
