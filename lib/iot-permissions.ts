@@ -5,6 +5,7 @@
  */
 import { ArnFormat, type Stack } from 'aws-cdk-lib';
 import { Effect, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { UUID_CLIENT_ID_IAM_PATTERNS } from '../lambda/vending/identity.js';
 import { unique } from '../lambda/vending/topic-templates.js';
 import { toPolicyVariableResourceName, toWildcardResourceName } from './topic-templates.js';
 
@@ -43,14 +44,14 @@ function iotArn(stack: Stack, region: string, kind: ResourceKind, name: string):
 }
 
 /**
- * IAM statements granting the whole namespace, `${sub}` widened to `*`: this is the ceiling. In
- * per-user scope the Lambda's session policy narrows it to one caller's `sub` at run time; in
- * shared scope it is what every caller gets.
+ * IAM statements granting the whole namespace, `${sub}` widened to `*`, and the UUID-shaped client
+ * IDs Cognito users are vended: this is the ceiling. In per-user scope the Lambda's session policy
+ * narrows it to one caller's `sub` at run time; in shared scope it is what every caller gets.
  *
  * @param region - the region of the IoT endpoint (the stack's own unless an endpoint was given)
  */
 export function iotRoleStatements(stack: Stack, region: string, namespace: TopicNamespace): PolicyStatement[] {
-  return iotStatements(stack, region, namespace, toWildcardResourceName, ['*']);
+  return iotStatements(stack, region, namespace, toWildcardResourceName, UUID_CLIENT_ID_IAM_PATTERNS);
 }
 
 /**

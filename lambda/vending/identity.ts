@@ -30,6 +30,14 @@ export const UUID_SUBJECT_PATTERN = new RegExp(`^${UUID}$`);
 // A sub that starts like a UUID user's suffixed client ID.
 const UUID_THEN_DASH = new RegExp(`^${UUID}-`);
 
+/**
+ * The client IDs a Cognito user can ever be vended, as IAM resource names: `<uuid>` and
+ * `<uuid>-<suffix>`, with IAM's one-character wildcard `?` for each UUID character. The role's
+ * `iot:Connect` ceiling uses these instead of `client/*`, so even shared scope (no session policy)
+ * cannot connect as a device's or another application's client ID that is not UUID-shaped.
+ */
+export const UUID_CLIENT_ID_IAM_PATTERNS: readonly string[] = Object.freeze(['????????-????-????-????-????????????', '????????-????-????-????-????????????-*']);
+
 /** Whether `sub` has Cognito's fixed-length UUID form (see {@link UUID_SUBJECT_PATTERN}). */
 export function isUuidSubject(sub: string): boolean {
   return UUID_SUBJECT_PATTERN.test(sub);

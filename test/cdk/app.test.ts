@@ -71,7 +71,7 @@ describe('cdk-nag (AwsSolutions)', () => {
     const iot = 'arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>';
     // Narrowest scope: each on the construct concerned, never on the app or the stack.
     expect(entries.map((e) => e.at).sort()).toEqual([
-      `${vending}/ClientRole Annotation::AwsSolutions-IAM5[Resource::${iot}:client/*]`,
+      `${vending}/ClientRole Annotation::AwsSolutions-IAM5[Resource::${iot}:client/????????-????-????-????-????????????-*]`,
       `${vending}/ClientRole Annotation::AwsSolutions-IAM5[Resource::${iot}:topic/users/*/*]`,
       `${vending}/ClientRole Annotation::AwsSolutions-IAM5[Resource::${iot}:topicfilter/users/*/*]`,
       `${vending}/IotEndpoint/DescribeEndpoint/CustomResourcePolicy Annotation::AwsSolutions-IAM5[Resource::*]`,
@@ -222,7 +222,8 @@ describe('IAM', () => {
         PolicyDocument: {
           Version: '2012-10-17',
           Statement: [
-            { Action: 'iot:Connect', Effect: 'Allow', Resource: iotArn('client/*') },
+            // Only UUID-shaped client IDs (Cognito subs, with or without a suffix), never client/*.
+            { Action: 'iot:Connect', Effect: 'Allow', Resource: [iotArn('client/????????-????-????-????-????????????'), iotArn('client/????????-????-????-????-????????????-*')] },
             { Action: 'iot:Publish', Effect: 'Allow', Resource: iotArn('topic/users/*/*') },
             { Action: 'iot:Receive', Effect: 'Allow', Resource: iotArn('topic/users/*/*') },
             { Action: 'iot:Subscribe', Effect: 'Allow', Resource: iotArn('topicfilter/users/*/*') },

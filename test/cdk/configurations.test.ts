@@ -58,7 +58,7 @@ describe('shared scope, imported pool, given endpoint (from context strings)', (
     const logGroup = (fn()[1].Properties?.['LoggingConfig'] as { LogGroup: { Ref: string } }).LogGroup.Ref;
     expect(attachedStatements(template, executionRole)).toEqual([
       { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: getAtt(logGroup, 'Arn') },
-      { Action: 'iot:Connect', Effect: 'Allow', Resource: iotArn('client/*', 'eu-west-1') },
+      { Action: 'iot:Connect', Effect: 'Allow', Resource: [iotArn('client/????????-????-????-????-????????????', 'eu-west-1'), iotArn('client/????????-????-????-????-????????????-*', 'eu-west-1')] },
       { Action: 'iot:Publish', Effect: 'Allow', Resource: iotArn('topic/devices/*/out/*', 'eu-west-1') },
       { Action: 'iot:Receive', Effect: 'Allow', Resource: [iotArn('topic/devices/*/in/*', 'eu-west-1'), iotArn('topic/broadcast/*', 'eu-west-1')] },
       {
@@ -153,7 +153,7 @@ describe('per-user scope with a given endpoint (construct props)', () => {
     const clientRole = stack.resolve(vending.clientRole?.roleArn) as { 'Fn::GetAtt': [string, string] };
     const role = template.toJSON().Resources[clientRole['Fn::GetAtt'][0]].Properties;
     expect(role.Policies[0].PolicyDocument.Statement).toEqual([
-      { Action: 'iot:Connect', Effect: 'Allow', Resource: iotArn('client/*', 'ap-southeast-2') },
+      { Action: 'iot:Connect', Effect: 'Allow', Resource: [iotArn('client/????????-????-????-????-????????????', 'ap-southeast-2'), iotArn('client/????????-????-????-????-????????????-*', 'ap-southeast-2')] },
       { Action: 'iot:Publish', Effect: 'Allow', Resource: iotArn('topic/telemetry/*/*', 'ap-southeast-2') },
       { Action: 'iot:Receive', Effect: 'Allow', Resource: [iotArn('topic/commands/*/*', 'ap-southeast-2'), iotArn('topic/telemetry/*/*', 'ap-southeast-2')] },
       { Action: 'iot:Subscribe', Effect: 'Allow', Resource: [iotArn('topicfilter/commands/*/*', 'ap-southeast-2'), iotArn('topicfilter/telemetry/*/*', 'ap-southeast-2')] },

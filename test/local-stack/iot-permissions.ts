@@ -6,6 +6,7 @@
  * Actions and resources: https://docs.aws.amazon.com/iot/latest/developerguide/iot-policy-actions.html
  */
 import { evaluateIntersection, parsePolicy, type ParsedPolicy, type PolicyDecision } from './iam-policy.js';
+import { UUID_CLIENT_ID_IAM_PATTERNS } from '../../lambda/vending/identity.js';
 
 /** Where the emulated AWS IoT endpoint lives: the ARNs of its resources are built from this. */
 export interface IotResourceScope {
@@ -60,7 +61,7 @@ export function iotPermissions(scope: IotResourceScope, policies: readonly Parse
 
 /**
  * The client role's identity policy as the CDK construct grants it, for every user at once: the
- * topic templates with `${sub}` widened to the IAM wildcard `*`, and `client/*` for connecting.
+ * topic templates with `${sub}` widened to the IAM wildcard `*`, and UUID-shaped client IDs for connecting.
  * Per-user narrowing is the session policy's job, exactly as in the deployed stack.
  */
 export function clientRolePolicy(scope: IotResourceScope, templates: TopicTemplates): ParsedPolicy {
@@ -70,7 +71,7 @@ export function clientRolePolicy(scope: IotResourceScope, templates: TopicTempla
   return parsePolicy({
     Version: '2012-10-17',
     Statement: [
-      { Effect: 'Allow', Action: 'iot:Connect', Resource: iotArn(scope, 'client/*') },
+      { Effect: 'Allow', Action: 'iot:Connect', Resource: UUID_CLIENT_ID_IAM_PATTERNS.map((pattern) => iotArn(scope, `client/${pattern}`)) },
       { Effect: 'Allow', Action: 'iot:Publish', Resource: publish.map((topic) => iotArn(scope, `topic/${topic}`)) },
       { Effect: 'Allow', Action: 'iot:Receive', Resource: subscribe.map((topic) => iotArn(scope, `topic/${topic}`)) },
       { Effect: 'Allow', Action: 'iot:Subscribe', Resource: subscribe.map((filter) => iotArn(scope, `topicfilter/${filter}`)) },

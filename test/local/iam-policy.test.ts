@@ -116,19 +116,25 @@ describe('evaluatePolicy / evaluateIntersection', () => {
 describe('iotPermissions and the client role policy', () => {
   const templates = { publish: ['users/${sub}/*'], subscribe: ['users/${sub}/*', 'broadcast/${sub}'] };
   const role = clientRolePolicy(scope, templates);
+  // Client IDs are Cognito subs (UUIDs): the role's Connect ceiling admits nothing else.
+  const ALICE = '11111111-2222-3333-4444-555555555555';
+  const BOB = '66666666-7777-8888-9999-000000000000';
   const session = parsePolicy({
     Version: '2012-10-17',
     Statement: [
-      { Effect: 'Allow', Action: 'iot:Connect', Resource: [arn('client/alice'), arn('client/alice-*')] },
+      { Effect: 'Allow', Action: 'iot:Connect', Resource: [arn(`client/${ALICE}`), arn(`client/${ALICE}-*`)] },
       { Effect: 'Allow', Action: ['iot:Publish', 'iot:Receive'], Resource: [arn('topic/users/alice/*')] },
       { Effect: 'Allow', Action: 'iot:Subscribe', Resource: [arn('topicfilter/users/alice/*')] },
     ],
   });
   const alice = iotPermissions(scope, [role, session]);
 
-  it('widens ${sub} to * in the role policy and grants client/*', () => {
+  it('widens ${sub} to * in the role policy and grants UUID-shaped client IDs only', () => {
     const roleOnly = iotPermissions(scope, [role]);
-    expect(roleOnly.connect('anyone')).toBe('allow');
+    expect(roleOnly.connect('596b9587-08f9-42c8-922e-37acb226da76')).toBe('allow');
+    expect(roleOnly.connect('596b9587-08f9-42c8-922e-37acb226da76-tab1')).toBe('allow');
+    expect(roleOnly.connect('anyone')).toBe('implicit-deny');
+    expect(roleOnly.connect('production-device-0001')).toBe('implicit-deny');
     expect(roleOnly.publish('users/bob/chat', false)).toBe('allow');
     expect(roleOnly.receive('broadcast/bob')).toBe('allow');
     expect(roleOnly.subscribe('broadcast/bob')).toBe('allow');
@@ -136,10 +142,11 @@ describe('iotPermissions and the client role policy', () => {
   });
 
   it('maps CONNECT to iot:Connect on client/<id>', () => {
-    expect(alice.connect('alice')).toBe('allow');
-    expect(alice.connect('alice-tab2')).toBe('allow');
-    expect(alice.connect('bob')).toBe('implicit-deny');
-    expect(alice.connect('alicex')).toBe('implicit-deny');
+    expect(alice.connect(ALICE)).toBe('allow');
+    expect(alice.connect(`${ALICE}-tab2`)).toBe('allow');
+    expect(alice.connect(BOB)).toBe('implicit-deny');
+    expect(alice.connect(`${BOB}-tab2`)).toBe('implicit-deny');
+    expect(alice.connect(`${ALICE}x`)).toBe('implicit-deny');
   });
 
   it('maps SUBSCRIBE to iot:Subscribe on topicfilter/<filter>, MQTT wildcards literal', () => {
