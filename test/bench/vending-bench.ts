@@ -25,6 +25,7 @@ import { createHandler } from '../../lambda/handler.js';
 import { parseConfig } from '../../lambda/vending/config.js';
 import { createRequestLogger } from '../../lambda/vending/logger.js';
 import { LocalSts } from '../local-stack/sts-server.js';
+import { idTokenClaims, mqttUrlEvent } from '../vending/helpers.js';
 import { median, microsPerCall, verdict } from './measure.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -52,30 +53,6 @@ const HEAP_WARM_USERS = 1000;
 const HEAP_USERS = 2000;
 
 /** A minimal payload 2.0 event with JWT claims (what the handler reads). */
-function event(sub: string): APIGatewayProxyEventV2WithJWTAuthorizer {
-  return {
-    version: '2.0',
-    routeKey: 'GET /mqtt-url',
-    rawPath: '/mqtt-url',
-    rawQueryString: '',
-    headers: {},
-    isBase64Encoded: false,
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'api',
-      domainName: 'api.example.com',
-      domainPrefix: 'api',
-      http: { method: 'GET', path: '/mqtt-url', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'bench' },
-      requestId: 'bench',
-      routeKey: 'GET /mqtt-url',
-      stage: '$default',
-      time: '',
-      timeEpoch: 0,
-      authorizer: { jwt: { claims: { sub, token_use: 'id' }, scopes: null } },
-    },
-  };
-}
-
 /** Runs the vending benchmark and prints its figures. */
 export async function runVendingBench(): Promise<void> {
   const sts = new LocalSts();
@@ -107,7 +84,7 @@ async function warmRequest(): Promise<void> {
       writeSync(devNull, `${line}\n`);
     });
     const handler = createHandler(parseConfig({ IOT_ENDPOINT: ENDPOINT, CLIENT_ROLE_ARN: ROLE }), { log });
-    const events = Array.from({ length: USERS }, (_, i) => event(`8f2c1e7a-1b2c-4d3e-9f00-${String(i).padStart(12, '0')}`));
+    const events = Array.from({ length: USERS }, (_, i) => mqttUrlEvent(idTokenClaims(`8f2c1e7a-1b2c-4d3e-9f00-${String(i).padStart(12, '0')}`)));
     for (const e of events) {
       const result = await handler(e);
       if (result.statusCode !== 200) throw new Error(`warm-up request failed with ${String(result.statusCode)}`);

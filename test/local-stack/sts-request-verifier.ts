@@ -15,20 +15,18 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
+import type { VerifiableCredentials } from './sigv4-url-verifier.js';
 
 /** STS's SigV4 service name. */
 export const STS_SIGNING_SERVICE = 'sts';
 /** AWS refuses a request whose `X-Amz-Date` is further than this from its own clock, either way. */
 export const MAX_REQUEST_SKEW_SECONDS = 15 * 60;
 
-/** The secret side of an access key id, as the verifier needs it. */
-export interface StsCallerSecret {
-  readonly secretAccessKey: string;
-  /** Temporary credentials: every request must carry it in `X-Amz-Security-Token`. */
-  readonly sessionToken?: string | undefined;
-  /** When temporary credentials stop being valid. */
-  readonly expiration?: Date | undefined;
-}
+/**
+ * The secret side of an access key id, as the verifier needs it: the same shape the IoT gateway's
+ * URL verifier looks up. Temporary credentials must carry their token in `X-Amz-Security-Token`.
+ */
+export type StsCallerSecret = VerifiableCredentials;
 
 /** A request as the HTTP server received it. */
 export interface ReceivedStsRequest {
