@@ -34,21 +34,10 @@ export function credentialScope(dateStamp: string, region: string, service: stri
 }
 
 /**
- * The canonical query string: each name and value RFC 3986-encoded, pairs sorted by encoded name
- * (code-unit order, which equals byte order for the ASCII that encoding leaves), joined with `&`.
- */
-export function canonicalQuery(params: Readonly<Record<string, string>>): string {
-  const encoded: [name: string, value: string][] = [];
-  for (const [name, value] of Object.entries(params)) encoded.push([encodeRfc3986(name), encodeRfc3986(value)]);
-  encoded.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return encoded.map(([name, value]) => `${name}=${value}`).join('&');
-}
-
-/**
- * The canonical query of a presigned request with `host` as its only signed header: exactly
- * {@link canonicalQuery} of the `X-Amz-*` parameters, written out in their sorted order (Algorithm <
- * Credential < Date < Expires < SignedHeaders) because it runs once per URL and the generic sort
- * costs more than the rest of the query. Only the credential needs encoding (its `/`); the date and
+ * The canonical query of a presigned request with `host` as its only signed header: the `X-Amz-*`
+ * parameters, each RFC 3986-encoded, sorted by name and joined with `&`. They are written out in
+ * their sorted order (Algorithm < Credential < Date < Expires < SignedHeaders) rather than sorted at
+ * run time, because this runs once per URL and a generic sort costs more than the rest of the query. Only the credential needs encoding (its `/`); the date and
  * the expiry are digits. `expiresIn` undefined leaves `X-Amz-Expires` out.
  */
 export function canonicalPresignQuery(credential: string, amzDate: string, expiresIn: number | undefined): string {
@@ -62,7 +51,7 @@ export interface CanonicalRequestParts {
   readonly method: string;
   /** The already-encoded absolute path, for example `/mqtt`. */
   readonly path: string;
-  /** The output of {@link canonicalQuery}. */
+  /** The output of {@link canonicalPresignQuery}. */
   readonly query: string;
   /** The `host` header value: lower-case host, with the port when it is not the scheme's default. */
   readonly host: string;

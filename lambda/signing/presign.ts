@@ -46,8 +46,10 @@ export interface PresignResult {
   readonly signature: string;
 }
 
-/** Bounded so that a long-lived process signing for many sessions cannot grow without limit. */
-const signingKeys = new SigningKeyCache(1024);
+// One key per secret in use, bounded so a long-lived process cannot grow without limit. The bound
+// matches the vending Lambda's default session cache (10,000 users), so a warm request never
+// re-derives its key while its session is still cached; an entry is about 0.2 KB.
+const signingKeys = new SigningKeyCache(10_000);
 
 /** Presigns a request: canonical query, canonical request, string to sign, signature. */
 export function presign(request: PresignRequest): PresignResult {

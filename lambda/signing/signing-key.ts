@@ -42,9 +42,4 @@ export class SigningKeyCache {
     this.#entries.set(secretAccessKey, { scope, key });
     return key;
   }
-
-  /** Drops every cached key. */
-  clear(): void {
-    this.#entries.clear();
-  }
 }
