@@ -10,7 +10,7 @@ import { configFromProcessEnv, type VendingConfig } from './vending/config.js';
 import { perUserCredentialSource, sharedCredentialSource, type CredentialSource, type CredentialsLookup } from './vending/credentials.js';
 import { ConfigurationError } from './vending/errors.js';
 import { subjectFromClaims } from './vending/identity.js';
-import { createRequestLogger, type RequestLogger } from './vending/logger.js';
+import { createRequestLogger, type RequestLogRecord, type RequestLogger } from './vending/logger.js';
 import { createIsoFormatter } from './vending/iso-time.js';
 import { createOkResponder, errorResponse, mapError } from './vending/response.js';
 import { clientIdFor, parseClientSuffix } from './vending/scope.js';
@@ -74,31 +74,24 @@ export function createHandler(config: VendingConfig | ConfigurationError, depend
       log({ requestId, apiRequestId, sub, clientId, outcome: 'ok', status: 200, durationMs: performance.now() - started, cache });
       return response;
     } catch (error) {
-      const mapping = mapError(error);
-      log({ requestId, apiRequestId, sub, clientId, outcome: mapping.code, status: mapping.status, durationMs: performance.now() - started, cache, error });
-      return errorResponse(mapping);
+      return failed(error, log, { requestId, apiRequestId, sub, clientId, cache }, started);
     }
   };
 }
 
 function misconfiguredHandler(error: ConfigurationError, log: RequestLogger): MqttUrlHandler {
+  return async (event, context) =>
+    failed(error, log, { requestId: context?.awsRequestId, apiRequestId: event?.requestContext?.requestId, sub: undefined, clientId: undefined, cache: undefined }, performance.now());
+}
+
+/** The request log fields known when a request fails (everything but the outcome and timing). */
+type KnownFields = Pick<RequestLogRecord, 'requestId' | 'apiRequestId' | 'sub' | 'clientId' | 'cache'>;
+
+// THE failure path of both handlers: map the error, log it with what is known, answer with it.
+function failed(error: unknown, log: RequestLogger, known: KnownFields, started: number): APIGatewayProxyStructuredResultV2 {
   const mapping = mapError(error);
-  return async (event, context) => {
-    const started = performance.now();
-    const response = errorResponse(mapping);
-    log({
-      requestId: context?.awsRequestId,
-      apiRequestId: event?.requestContext?.requestId,
-      sub: undefined,
-      clientId: undefined,
-      outcome: mapping.code,
-      status: mapping.status,
-      durationMs: performance.now() - started,
-      cache: undefined,
-      error,
-    });
-    return response;
-  };
+  log({ ...known, outcome: mapping.code, status: mapping.status, durationMs: performance.now() - started, error });
+  return errorResponse(mapping);
 }
 
 function defaultCredentialSource(config: VendingConfig, now: () => number): CredentialSource {

@@ -7,6 +7,14 @@ import { Duration } from 'aws-cdk-lib';
 import { UserPool, UserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import {
+  SESSION_CACHE_SIZE_MAX,
+  SESSION_CACHE_SIZE_MIN,
+  SESSION_DURATION_MAX,
+  SESSION_DURATION_MIN,
+  URL_TTL_MAX,
+  URL_TTL_MIN,
+} from '../lambda/vending/config.js';
 import { InvalidVendingConfigError, describeReceived } from './config-error.js';
 import { IOT_POLICY_IDENTITIES, type IotPolicyIdentity } from './iot-permissions.js';
 import type { MqttUrlVendingProps } from './mqtt-url-vending.js';
@@ -126,9 +134,9 @@ export function vendingPropsFromContext(scope: Construct): MqttUrlVendingProps {
     ...importUserPool(scope),
     iotEndpoint: endpoint === '' ? undefined : validateIotEndpoint(settingName('iotEndpoint'), endpoint),
     scope: oneOf('scope', readString(scope, 'scope'), VENDING_SCOPES),
-    urlTtl: Duration.seconds(validateInteger(settingName('urlTtlSeconds'), readNumber(scope, 'urlTtlSeconds'), 1, 900)),
-    sessionDuration: Duration.seconds(validateInteger(settingName('sessionDurationSeconds'), readNumber(scope, 'sessionDurationSeconds'), 900, 3600)),
-    sessionCacheSize: validateInteger(settingName('sessionCacheSize'), readNumber(scope, 'sessionCacheSize'), 1, 1_000_000),
+    urlTtl: Duration.seconds(validateInteger(settingName('urlTtlSeconds'), readNumber(scope, 'urlTtlSeconds'), URL_TTL_MIN, URL_TTL_MAX)),
+    sessionDuration: Duration.seconds(validateInteger(settingName('sessionDurationSeconds'), readNumber(scope, 'sessionDurationSeconds'), SESSION_DURATION_MIN, SESSION_DURATION_MAX)),
+    sessionCacheSize: validateInteger(settingName('sessionCacheSize'), readNumber(scope, 'sessionCacheSize'), SESSION_CACHE_SIZE_MIN, SESSION_CACHE_SIZE_MAX),
     allowedOrigins: origins.map((origin: unknown, index) => validateOrigin(`${settingName('allowedOrigins')}[${index}]`, origin)),
     publishTopicTemplates: validateTopicTemplates(settingName('publishTopicTemplates'), readList(scope, 'publishTopicTemplates')),
     subscribeTopicTemplates: validateTopicTemplates(settingName('subscribeTopicTemplates'), readList(scope, 'subscribeTopicTemplates')),

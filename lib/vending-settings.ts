@@ -5,7 +5,18 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import type { ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { SESSION_REFRESH_MARGIN_SECONDS } from '../lambda/vending/config.js';
+import {
+  SESSION_CACHE_SIZE_DEFAULT,
+  SESSION_CACHE_SIZE_MAX,
+  SESSION_CACHE_SIZE_MIN,
+  SESSION_DURATION_DEFAULT,
+  SESSION_DURATION_MAX,
+  SESSION_DURATION_MIN,
+  SESSION_REFRESH_MARGIN_SECONDS,
+  URL_TTL_DEFAULT,
+  URL_TTL_MAX,
+  URL_TTL_MIN,
+} from '../lambda/vending/config.js';
 import { InvalidVendingConfigError, describeReceived } from './config-error.js';
 import { IOT_POLICY_IDENTITIES, type IotPolicyIdentity } from './iot-permissions.js';
 import type { MqttUrlVendingProps } from './mqtt-url-vending.js';
@@ -25,11 +36,11 @@ export type VendingScope = 'per-user' | 'shared';
 export const VENDING_SCOPES: readonly VendingScope[] = Object.freeze(['per-user', 'shared']);
 
 /** Default URL lifetime: AWS IoT refuses presigned URLs older than about 15 minutes anyway. */
-export const DEFAULT_URL_TTL = Duration.seconds(300);
+export const DEFAULT_URL_TTL = Duration.seconds(URL_TTL_DEFAULT);
 /** Default per-user session length (role chaining caps sessions at one hour). */
-export const DEFAULT_SESSION_DURATION = Duration.seconds(3600);
+export const DEFAULT_SESSION_DURATION = Duration.seconds(SESSION_DURATION_DEFAULT);
 /** Default number of per-user sessions the Lambda caches. */
-export const DEFAULT_SESSION_CACHE_SIZE = 10_000;
+export const DEFAULT_SESSION_CACHE_SIZE = SESSION_CACHE_SIZE_DEFAULT;
 /** Default stage throttling. */
 export const DEFAULT_THROTTLE: Required<ThrottleSettings> = Object.freeze({ rateLimit: 50, burstLimit: 100 });
 /** Default retention of every log group the construct creates. */
@@ -90,8 +101,8 @@ export function resolveVendingProps(props: MqttUrlVendingProps): ResolvedVending
     throw new InvalidVendingConfigError('allowedOrigins', 'must be an array of origins', describeReceived(allowedOrigins));
   }
   const throttle = props.throttle ?? DEFAULT_THROTTLE;
-  const urlTtlSeconds = validateDurationSeconds('urlTtl', props.urlTtl ?? DEFAULT_URL_TTL, 1, 900);
-  const sessionDurationSeconds = validateDurationSeconds('sessionDuration', props.sessionDuration ?? DEFAULT_SESSION_DURATION, 900, 3600);
+  const urlTtlSeconds = validateDurationSeconds('urlTtl', props.urlTtl ?? DEFAULT_URL_TTL, URL_TTL_MIN, URL_TTL_MAX);
+  const sessionDurationSeconds = validateDurationSeconds('sessionDuration', props.sessionDuration ?? DEFAULT_SESSION_DURATION, SESSION_DURATION_MIN, SESSION_DURATION_MAX);
   // The Lambda refreshes a cached session once less than TTL + 60 s remains; a shorter session
   // could never serve a URL, and the function refuses such a configuration at cold start.
   if (scope === 'per-user' && sessionDurationSeconds <= urlTtlSeconds + SESSION_REFRESH_MARGIN_SECONDS) {
@@ -107,7 +118,7 @@ export function resolveVendingProps(props: MqttUrlVendingProps): ResolvedVending
     subscribe,
     urlTtlSeconds,
     sessionDurationSeconds,
-    sessionCacheSize: validateInteger('sessionCacheSize', props.sessionCacheSize ?? DEFAULT_SESSION_CACHE_SIZE, 1, 1_000_000),
+    sessionCacheSize: validateInteger('sessionCacheSize', props.sessionCacheSize ?? DEFAULT_SESSION_CACHE_SIZE, SESSION_CACHE_SIZE_MIN, SESSION_CACHE_SIZE_MAX),
     scope,
     allowedOrigins: allowedOrigins.map((origin: unknown, index) => validateOrigin(`allowedOrigins[${index}]`, origin)),
     throttle: {

@@ -45,10 +45,4 @@ export class LruMap<K, V> {
       if (oldest.done !== true) this.#entries.delete(oldest.value);
     }
   }
-
-  /** Drops every entry. */
-  clear(): void {
-    this.#entries.clear();
-    this.#newest = undefined;
-  }
 }

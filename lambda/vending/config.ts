@@ -56,17 +56,27 @@ export interface VendingConfig {
   readonly scope: PerUserScope | SharedScope;
 }
 
-/** Default and bounds of `URL_TTL_SECONDS`: AWS IoT is reported to refuse URLs older than ~15 min. */
+// The limits and defaults below are the single source for the CDK side too (`lib/vending-settings.ts`,
+// `lib/stack-context.ts`), so synth can never accept a value the function refuses at cold start.
+
+/** Default of `URL_TTL_SECONDS`, in seconds. */
 export const URL_TTL_DEFAULT = 300;
-const URL_TTL_MIN = 1;
-const URL_TTL_MAX = 900;
-/** Default and bounds of `SESSION_DURATION_SECONDS`: STS's minimum, and role chaining's 1 h cap. */
+/** Smallest `URL_TTL_SECONDS`. */
+export const URL_TTL_MIN = 1;
+/** Largest `URL_TTL_SECONDS`: AWS IoT is reported to refuse URLs older than ~15 min. */
+export const URL_TTL_MAX = 900;
+/** Default of `SESSION_DURATION_SECONDS`, in seconds. */
 export const SESSION_DURATION_DEFAULT = 3600;
-const SESSION_DURATION_MIN = 900;
-const SESSION_DURATION_MAX = 3600;
-/** Default and bounds of `SESSION_CACHE_SIZE`. */
+/** Smallest `SESSION_DURATION_SECONDS`: STS's minimum session length. */
+export const SESSION_DURATION_MIN = 900;
+/** Largest `SESSION_DURATION_SECONDS`: role chaining caps sessions at one hour. */
+export const SESSION_DURATION_MAX = 3600;
+/** Default of `SESSION_CACHE_SIZE`. */
 export const SESSION_CACHE_SIZE_DEFAULT = 10_000;
-const SESSION_CACHE_SIZE_MAX = 1_000_000;
+/** Smallest `SESSION_CACHE_SIZE`. */
+export const SESSION_CACHE_SIZE_MIN = 1;
+/** Largest `SESSION_CACHE_SIZE`. */
+export const SESSION_CACHE_SIZE_MAX = 1_000_000;
 /**
  * A session is refreshed once less than the URL TTL plus this margin remains, so a URL never
  * outlives the credentials it was signed with.
@@ -103,7 +113,7 @@ export function parseConfig(env: Environment): VendingConfig {
       `must exceed URL_TTL_SECONDS + ${SESSION_REFRESH_MARGIN_SECONDS} (${urlTtlSeconds + SESSION_REFRESH_MARGIN_SECONDS}) so a session outlives the URLs signed with it (received ${sessionDurationSeconds})`,
     );
   }
-  const sessionCacheSize = integerVariable(env, 'SESSION_CACHE_SIZE', SESSION_CACHE_SIZE_DEFAULT, 1, SESSION_CACHE_SIZE_MAX);
+  const sessionCacheSize = integerVariable(env, 'SESSION_CACHE_SIZE', SESSION_CACHE_SIZE_DEFAULT, SESSION_CACHE_SIZE_MIN, SESSION_CACHE_SIZE_MAX);
   assertPolicyFits(templates, arn);
   const stsRegion = env['AWS_REGION'] === undefined ? target.region : regionVariable(env, 'AWS_REGION');
   return {

@@ -19,13 +19,7 @@ export const SUBJECT_PATTERN = new RegExp(`^[A-Za-z0-9_.:@-]{1,${MAX_SUBJECT_LEN
 
 // Cognito's sub format: a lower-case UUID, always 36 characters.
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
-
-/**
- * A `sub` in Cognito's UUID form. Only such subs may have suffixed client IDs (`<sub>-<suffix>`):
- * their fixed length is what keeps one user's `client/<sub>-*` grant from reaching another user's
- * client ID (the proof is at `connectResourcesFor` in `scope.ts`).
- */
-export const UUID_SUBJECT_PATTERN = new RegExp(`^${UUID}$`);
+const UUID_SUBJECT = new RegExp(`^${UUID}$`);
 
 // A sub that starts like a UUID user's suffixed client ID.
 const UUID_THEN_DASH = new RegExp(`^${UUID}-`);
@@ -38,9 +32,13 @@ const UUID_THEN_DASH = new RegExp(`^${UUID}-`);
  */
 export const UUID_CLIENT_ID_IAM_PATTERNS: readonly string[] = Object.freeze(['????????-????-????-????-????????????', '????????-????-????-????-????????????-*']);
 
-/** Whether `sub` has Cognito's fixed-length UUID form (see {@link UUID_SUBJECT_PATTERN}). */
+/**
+ * Whether `sub` has Cognito's fixed-length UUID form. Only such subs may have suffixed client IDs
+ * (`<sub>-<suffix>`): their fixed length is what keeps one user's `client/<sub>-*` grant from
+ * reaching another user's client ID (the proof is at `connectResourcesFor` in `scope.ts`).
+ */
 export function isUuidSubject(sub: string): boolean {
-  return UUID_SUBJECT_PATTERN.test(sub);
+  return UUID_SUBJECT.test(sub);
 }
 
 /**

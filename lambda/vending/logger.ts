@@ -37,8 +37,8 @@ export interface RequestLogRecord {
 /** Logs one request. */
 export type RequestLogger = (record: RequestLogRecord) => void;
 
-/** Writes to stdout. */
-export const stdoutWriter: LogWriter = (line) => {
+// Lambda's default: stdout, where its JSON log format keeps the line as it is.
+const stdoutWriter: LogWriter = (line) => {
   process.stdout.write(`${line}\n`);
 };
 

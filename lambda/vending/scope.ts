@@ -1,7 +1,7 @@
 /**
- * A caller's MQTT scope, derived from its `sub` alone: client ID, topics, and the STS session policy
- * that confines the assumed client role to them. Pure functions (no `node:` imports), so the CDK
- * construct checks its settings with the very code the Lambda runs.
+ * A caller's MQTT scope, derived from its `sub` alone: its client ID, and the STS session policy
+ * that confines the assumed client role to its client IDs and topics. Pure functions (no `node:`
+ * imports), so the CDK construct checks its settings with the very code the Lambda runs.
  *
  * Session policies intersect with the client role's own policy, so they can only narrow it:
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session
@@ -21,14 +21,6 @@ export interface IotArnContext {
   readonly region: string;
   /** The IoT endpoint's account, taken from the client role's ARN. */
   readonly account: string;
-}
-
-/** The caller's topics: the templates with its `sub` substituted, in template order. */
-export interface CallerTopics {
-  /** Topics (with IAM's `*` wildcard left as is) the caller may publish to. */
-  readonly publish: string[];
-  /** Topic filters the caller may subscribe to, and the topics it may receive from. */
-  readonly subscribe: string[];
 }
 
 // Any UUID has the same length; this one only has to be one.
@@ -100,14 +92,6 @@ export function clientIdFor(sub: string, suffix: string | undefined): string {
   return `${sub}-${suffix}`;
 }
 
-/** The caller's topics: every template with its `sub` substituted, in template order. */
-export function topicsFor(templates: TopicTemplates, sub: string): CallerTopics {
-  return {
-    publish: templates.publish.map((template) => substituteSub(template, sub)),
-    subscribe: templates.subscribe.map((template) => substituteSub(template, sub)),
-  };
-}
-
 /**
  * The session policy that confines an assumed client role to one `sub`, as compact JSON:
  * `iot:Connect` on {@link connectResourcesFor}; `iot:Publish` on `topic/<each publish template>`;
@@ -123,24 +107,25 @@ export function topicsFor(templates: TopicTemplates, sub: string): CallerTopics 
 export function sessionPolicyFor(sub: string, templates: TopicTemplates, arn: IotArnContext): string {
   const prefix = `arn:${arn.partition}:iot:${arn.region}:${arn.account}:`;
   const resources = (kind: string, list: readonly string[]) => unique(list).map((t) => `${prefix}${kind}/${substituteSub(t, sub)}`);
-  const statements: object[] = [
-    { Effect: 'Allow', Action: 'iot:Connect', Resource: connectResourcesFor(sub).map((name) => `${prefix}${name}`) },
-  ];
-  if (templates.publish.length > 0) statements.push({ Effect: 'Allow', Action: 'iot:Publish', Resource: resources('topic', templates.publish) });
-  if (templates.subscribe.length > 0) {
-    statements.push({ Effect: 'Allow', Action: 'iot:Receive', Resource: resources('topic', templates.subscribe) });
-    statements.push({ Effect: 'Allow', Action: 'iot:Subscribe', Resource: resources('topicfilter', templates.subscribe) });
-  }
-  return JSON.stringify({ Version: '2012-10-17', Statement: statements });
+  // Both lists hold 1..8 templates (`topicTemplateListProblem`), so every statement has resources.
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      { Effect: 'Allow', Action: 'iot:Connect', Resource: connectResourcesFor(sub).map((name) => `${prefix}${name}`) },
+      { Effect: 'Allow', Action: 'iot:Publish', Resource: resources('topic', templates.publish) },
+      { Effect: 'Allow', Action: 'iot:Receive', Resource: resources('topic', templates.subscribe) },
+      { Effect: 'Allow', Action: 'iot:Subscribe', Resource: resources('topicfilter', templates.subscribe) },
+    ],
+  });
 }
 
 /**
  * The length of the longest session policy {@link sessionPolicyFor} can build for `templates`:
  * allowed `sub` characters need no JSON escaping, so the longest `sub` ({@link MAX_SUBJECT_LENGTH}
  * characters) is the worst case, unless a UUID `sub`'s extra `client/<sub>-*` grant outweighs it
- * (with few templates it can), so both are measured. The Lambda (at cold start) and the CDK
- * construct (at synth, with the longest partition and region) both compare it with
- * {@link MAX_SESSION_POLICY_CHARS}.
+ * (it can, with a long enough ARN prefix: the grant repeats the prefix), so both are measured. The
+ * Lambda (at cold start) and the CDK construct (at synth, with the longest partition and region)
+ * both compare it with {@link MAX_SESSION_POLICY_CHARS}.
  */
 export function worstCaseSessionPolicyLength(templates: TopicTemplates, arn: IotArnContext): number {
   const longest = sessionPolicyFor('x'.repeat(MAX_SUBJECT_LENGTH), templates, arn).length;

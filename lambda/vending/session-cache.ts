@@ -7,6 +7,7 @@
  * stays the key's one load in flight until it settles, so a caller arriving meanwhile joins it
  * instead of starting a second one, and a late value is still cached.
  */
+import { LruMap } from '../signing/lru-map.js';
 
 /** A cached value that carries its own expiry. */
 export interface Expiring {
@@ -47,12 +48,10 @@ export interface SessionCacheOptions {
 
 /** See the module comment. */
 export class SessionCache<T extends Expiring> {
-  readonly #maxEntries: number;
   readonly #now: () => number;
   readonly #maxWaitMs: number | undefined;
   readonly #waitTimeoutError: () => Error;
-  // A Map iterates in insertion order; re-inserting on use keeps the least recently used first.
-  readonly #entries = new Map<string, T>();
+  readonly #entries: LruMap<string, T>;
   readonly #inFlight = new Map<string, Promise<T>>();
 
   /** @param options see {@link SessionCacheOptions} */
@@ -60,7 +59,7 @@ export class SessionCache<T extends Expiring> {
     if (!Number.isInteger(options.maxEntries) || options.maxEntries < 1) {
       throw new RangeError(`SessionCache maxEntries must be a positive integer (received ${String(options.maxEntries)})`);
     }
-    this.#maxEntries = options.maxEntries;
+    this.#entries = new LruMap(options.maxEntries);
     if (options.maxWaitMs !== undefined && !(Number.isFinite(options.maxWaitMs) && options.maxWaitMs > 0)) {
       throw new RangeError(`SessionCache maxWaitMs must be a positive number of milliseconds (received ${String(options.maxWaitMs)})`);
     }
@@ -82,12 +81,9 @@ export class SessionCache<T extends Expiring> {
    * @throws `waitTimeoutError()` when the load takes longer than `maxWaitMs`; the load stays in flight
    */
   async get(key: string, minRemainingMs: number, load: () => Promise<T>): Promise<CacheLookup<T>> {
+    // The lookup counts as a use even when the entry is too old to serve; a successful load replaces it.
     const cached = this.#entries.get(key);
-    if (cached !== undefined && cached.expiresAtMs - this.#now() >= minRemainingMs) {
-      this.#entries.delete(key);
-      this.#entries.set(key, cached);
-      return { value: cached, hit: true };
-    }
+    if (cached !== undefined && cached.expiresAtMs - this.#now() >= minRemainingMs) return { value: cached, hit: true };
     let pending = this.#inFlight.get(key);
     if (pending === undefined) {
       // Starting the load in a microtask keeps a synchronous throw from settling before the promise
@@ -97,7 +93,7 @@ export class SessionCache<T extends Expiring> {
         .then(
           (value) => {
             this.#inFlight.delete(key);
-            this.#store(key, value);
+            this.#entries.set(key, value);
             return value;
           },
           (error: unknown) => {
@@ -126,14 +122,5 @@ export class SessionCache<T extends Expiring> {
         },
       );
     });
-  }
-
-  #store(key: string, value: T): void {
-    this.#entries.delete(key);
-    this.#entries.set(key, value);
-    if (this.#entries.size > this.#maxEntries) {
-      const oldest = this.#entries.keys().next().value;
-      if (oldest !== undefined) this.#entries.delete(oldest);
-    }
   }
 }

@@ -118,13 +118,11 @@ async function listen(server: Server, port: number): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
+// `urlTtlSeconds` is not checked here: the Lambda's own config parser refuses a bad `URL_TTL_SECONDS`
+// when `loadLocalLambda` runs, and `startLocalStack` then stops what it started and rethrows.
 function validateOptions(options: LocalStackOptions): number {
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new RangeError(`port must be a whole number from 0 to 65535 (received ${String(options.port)})`);
-  const ttl = options.urlTtlSeconds;
-  if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < 1 || ttl > 900)) {
-    throw new RangeError(`urlTtlSeconds must be a whole number from 1 to 900 (received ${String(ttl)})`);
-  }
   return port;
 }
 

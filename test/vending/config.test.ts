@@ -112,6 +112,8 @@ describe('parseConfig', () => {
     ['more than 7 slashes', { ...BASE, PUBLISH_TOPIC_TEMPLATES: '["a/b/c/d/e/f/g/${sub}/*"]' }, 'PUBLISH_TOPIC_TEMPLATES', /at most 7 slashes/],
     ['over 256 bytes', { ...BASE, PUBLISH_TOPIC_TEMPLATES: JSON.stringify([`t/${'é'.repeat(125)}/\${sub}`]) }, 'PUBLISH_TOPIC_TEMPLATES', /at most 256 bytes/],
     ['an empty list', { ...BASE, PUBLISH_TOPIC_TEMPLATES: '[]' }, 'PUBLISH_TOPIC_TEMPLATES', /must hold 1\.\.8 topic templates \(received "\[\]"\)/],
+    // sessionPolicyFor relies on this: every statement of a session policy has resources.
+    ['an empty subscribe list', { ...BASE, CLIENT_ROLE_ARN: ROLE, SUBSCRIBE_TOPIC_TEMPLATES: '[]' }, 'SUBSCRIBE_TOPIC_TEMPLATES', /must hold 1\.\.8 topic templates \(received "\[\]"\)/],
     ['9 templates', { ...BASE, SUBSCRIBE_TOPIC_TEMPLATES: JSON.stringify(Array.from({ length: 9 }, (_, i) => `t${i}/\${sub}`)) }, 'SUBSCRIBE_TOPIC_TEMPLATES', /1\.\.8/],
     ['a later bad entry', { ...BASE, PUBLISH_TOPIC_TEMPLATES: '["users/${sub}/*","users/${sub}/#"]' }, 'PUBLISH_TOPIC_TEMPLATES', /^PUBLISH_TOPIC_TEMPLATES: entry 1 must not contain the MQTT wildcards/],
   ])('refuses %s, naming the variable and the value', (_label, env, variable, message) => {

@@ -11,7 +11,6 @@ import {
 import { createRequestLogger, describeError } from '../../lambda/vending/logger.js';
 import { createIsoFormatter } from '../../lambda/vending/iso-time.js';
 import { createOkResponder, errorResponse, mapError } from '../../lambda/vending/response.js';
-import { topicsFor } from '../../lambda/vending/scope.js';
 import { classifyStsError } from '../../lambda/vending/sts-assume-role.js';
 import { bodyOf, headerOf } from './helpers.js';
 
@@ -59,6 +58,11 @@ describe('mapError', () => {
 });
 
 describe('createOkResponder', () => {
+  // The topics a caller is told, written the obvious way: every template with every ${sub} replaced.
+  const topicsOf = (templates: { publish: string[]; subscribe: string[] }, sub: string) => ({
+    publish: templates.publish.map((template) => template.split('${sub}').join(sub)),
+    subscribe: templates.subscribe.map((template) => template.split('${sub}').join(sub)),
+  });
   const printable = fc.stringMatching(/^[\x21-\x7e]{1,200}$/);
   const template = fc
     .tuple(fc.string({ unit: 'binary', maxLength: 12 }), fc.string({ unit: 'binary', maxLength: 12 }))
@@ -80,11 +84,17 @@ describe('createOkResponder', () => {
           const clientId = suffix === undefined ? sub : `${sub}-${suffix}`;
           const fields = { url, clientId, expiresAt: '2026-11-29T14:00:00.000Z', endpoint: host, region };
           const result = createOkResponder({ publish, subscribe })(fields, sub);
-          expect(result.body).toBe(JSON.stringify({ ...fields, topics: topicsFor({ publish, subscribe }, sub) }));
+          expect(result.body).toBe(JSON.stringify({ ...fields, topics: topicsOf({ publish, subscribe }, sub) }));
         },
       ),
       { numRuns: 300 },
     );
+  });
+
+  it('substitutes every ${sub} in the topics and keeps template order', () => {
+    const respond = createOkResponder({ publish: ['a/${sub}/b/${sub}', 'x/${sub}'], subscribe: ['c/${sub}/#'] });
+    const fields = { url: 'wss://h/mqtt', clientId: 'u1', expiresAt: '2026-01-01T00:00:00.000Z', endpoint: 'h', region: 'eu-west-1' };
+    expect(bodyOf(respond(fields, 'u1'))['topics']).toEqual({ publish: ['a/u1/b/u1', 'x/u1'], subscribe: ['c/u1/#'] });
   });
 
   it('answers 200 with no-store, each response with its own headers object', () => {

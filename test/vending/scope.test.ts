@@ -8,7 +8,6 @@ import {
   connectResourcesFor,
   parseClientSuffix,
   sessionPolicyFor,
-  topicsFor,
   worstCaseSessionPolicyLength,
   type IotArnContext,
 } from '../../lambda/vending/scope.js';
@@ -46,7 +45,7 @@ describe('parseClientSuffix', () => {
   });
 });
 
-describe('clientIdFor and topicsFor', () => {
+describe('clientIdFor', () => {
   it('builds <sub>[-<suffix>] for a UUID sub', () => {
     expect(clientIdFor(UUID_A, undefined)).toBe(UUID_A);
     expect(clientIdFor(UUID_A, 'tab1')).toBe(`${UUID_A}-tab1`);
@@ -66,11 +65,6 @@ describe('clientIdFor and topicsFor', () => {
       expect((error as InvalidRequestError).parameter).toBe('clientSuffix');
       expect((error as Error).message).toMatch(/only available to users whose sub is a UUID.*fixed-length sub/);
     }
-  });
-
-  it('substitutes every ${sub} and keeps template order', () => {
-    const templates: TopicTemplates = { publish: ['a/${sub}/b/${sub}', 'x/${sub}'], subscribe: ['c/${sub}/#'] };
-    expect(topicsFor(templates, 'u1')).toEqual({ publish: ['a/u1/b/u1', 'x/u1'], subscribe: ['c/u1/#'] });
   });
 });
 
@@ -157,11 +151,6 @@ describe('sessionPolicyFor', () => {
     expect(doc.Statement[3]?.Resource).toEqual([`${p}topicfilter/devices/dev-7/commands/#`, `${p}topicfilter/devices/dev-7/telemetry`]);
   });
 
-  it('leaves out statements with no resources', () => {
-    const doc = JSON.parse(sessionPolicyFor('alice', { publish: [], subscribe: [] }, ARN)) as { Statement: { Action: unknown }[] };
-    expect(doc.Statement.map((s) => s.Action)).toEqual(['iot:Connect']);
-  });
-
   it('grants Publish only on publish templates and Receive only on subscribe templates', () => {
     const policy = sessionPolicyFor('alice', { publish: ['out/${sub}/*'], subscribe: ['in/${sub}/*'] }, ARN);
     expect(policyAllows(policy, 'iot:Publish', `${PREFIX}topic/out/alice/x`)).toBe(true);
@@ -205,12 +194,13 @@ describe('sessionPolicyFor', () => {
     const worst = worstCaseSessionPolicyLength(DEFAULTS, ARN);
     expect(worst).toBe(sessionPolicyFor('x'.repeat(128), DEFAULTS, ARN).length);
     expect(worst).toBeGreaterThan(sessionPolicyFor(UUID_A, DEFAULTS, ARN).length);
-    // With no topic to pay for the longer sub and a long ARN prefix, the UUID's extra
-    // client/<sub>-* grant makes the longer policy.
-    const none: TopicTemplates = { publish: [], subscribe: [] };
-    const long: IotArnContext = { partition: 'aws-us-gov', region: 'ap-southeast-5', account: '123456789012' };
-    expect(worstCaseSessionPolicyLength(none, long)).toBe(sessionPolicyFor(UUID_A, none, long).length);
-    expect(worstCaseSessionPolicyLength(none, long)).toBeGreaterThan(sessionPolicyFor('x'.repeat(128), none, long).length);
+    // With one short template per list and a very long ARN prefix (the role ARN pattern allows any
+    // partition of the form aws-…), the UUID's extra client/<sub>-* grant, which repeats the
+    // prefix, makes the longer policy.
+    const fewest: TopicTemplates = { publish: ['${sub}'], subscribe: ['${sub}'] };
+    const long: IotArnContext = { partition: `aws-${'x'.repeat(300)}`, region: 'ap-southeast-5', account: '123456789012' };
+    expect(worstCaseSessionPolicyLength(fewest, long)).toBe(sessionPolicyFor(UUID_A, fewest, long).length);
+    expect(worstCaseSessionPolicyLength(fewest, long)).toBeGreaterThan(sessionPolicyFor('x'.repeat(128), fewest, long).length);
   });
 
   it('fits a 128-character sub with several templates, and the worst case is known', () => {

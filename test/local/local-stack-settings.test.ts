@@ -1,0 +1,32 @@
+/**
+ * A bad Lambda setting given to `startLocalStack` fails the start-up with the function's own
+ * configuration error (the local stack does not re-check it), and leaves nothing behind: the
+ * environment is restored and another stack can start in this process.
+ */
+import { describe, expect, it } from 'vitest';
+import { ConfigurationError } from '../../lambda/vending/errors.js';
+import { startLocalStack } from '../../test/local-stack/dev-server.js';
+
+describe('startLocalStack with a bad urlTtlSeconds', () => {
+  it.each([
+    [0, '"0"'],
+    [901, '"901"'],
+    [1.5, '"1.5"'],
+    [-1, '"-1"'],
+    [Number.NaN, '"NaN"'],
+  ])('refuses %s with the Lambda’s URL_TTL_SECONDS error and leaves nothing running', async (urlTtlSeconds, received) => {
+    const environmentBefore = { IOT_ENDPOINT: process.env['IOT_ENDPOINT'], AWS_ENDPOINT_URL_STS: process.env['AWS_ENDPOINT_URL_STS'] };
+    const failure: unknown = await startLocalStack({ port: 0, quiet: true, urlTtlSeconds }).then(
+      async (stack) => {
+        await stack.stop();
+        return undefined;
+      },
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(ConfigurationError);
+    expect(failure).toMatchObject({ variable: 'URL_TTL_SECONDS' });
+    expect((failure as Error).message).toBe(`URL_TTL_SECONDS: must be a whole number of 1..900 (received ${received})`);
+    // The next case starts a stack again, which it could not if this one were still marked running.
+    expect({ IOT_ENDPOINT: process.env['IOT_ENDPOINT'], AWS_ENDPOINT_URL_STS: process.env['AWS_ENDPOINT_URL_STS'] }).toEqual(environmentBefore);
+  });
+});
