@@ -20,7 +20,7 @@ import type { IClientOptions, MqttClient } from 'mqtt';
 import { ConnectMqttOptionError } from './errors.js';
 import { FreshUrlKeeper } from './fresh-url-keeper.js';
 import type { FetchLike, GetToken, ReceivedMqttUrl, VendedTopics } from './types.js';
-import { vendMqttUrl, vendingRequestUrl } from './vend-mqtt-url.js';
+import { mqttUrlVendor } from './vend-mqtt-url.js';
 import { EXPIRY_MARGIN_MS } from './vended-url.js';
 
 export { ConnectMqttOptionError, VendingError } from './errors.js';
@@ -134,17 +134,13 @@ export async function connectMqtt(options: ConnectMqttOptions): Promise<MqttConn
     throw new ConnectMqttOptionError('options', 'must be an object', options);
   }
   const { apiUrl, getToken, clientSuffix, fetch } = options;
-  vendingRequestUrl(apiUrl, clientSuffix);
-  if (typeof getToken !== 'function') {
-    throw new ConnectMqttOptionError('getToken', 'must be a function returning the bearer token', getToken);
-  }
+  // Validates apiUrl, clientSuffix and getToken here, once: every refresh reuses the result.
+  const vend: (signal?: AbortSignal) => Promise<ReceivedMqttUrl> = mqttUrlVendor({ apiUrl, getToken, clientSuffix, fetch });
   if (fetch !== undefined && typeof fetch !== 'function') {
     throw new ConnectMqttOptionError('fetch', 'must be a fetch-compatible function', fetch);
   }
   const mqttOptions = validateMqttOptions(options.mqttOptions);
 
-  const vend = (signal?: AbortSignal): Promise<ReceivedMqttUrl> =>
-    vendMqttUrl({ apiUrl, getToken, clientSuffix, fetch, signal });
   const first = await vend();
 
   let client: MqttClient | undefined;

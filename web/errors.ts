@@ -12,6 +12,8 @@ export class ConnectMqttOptionError extends Error {
   override readonly name = 'ConnectMqttOptionError';
   /** The option at fault, as a dotted path (for example `mqttOptions.clientId`). */
   readonly option: string;
+  /** What is wrong with the option, phrased to follow its name (for example `must be an object`). */
+  readonly problem: string;
   /** A printable description of the value received. */
   readonly received: string;
 
@@ -24,6 +26,7 @@ export class ConnectMqttOptionError extends Error {
     const shown = describeValue(received);
     super(`Invalid ${option}: ${problem} (received ${shown})`);
     this.option = option;
+    this.problem = problem;
     this.received = shown;
   }
 }

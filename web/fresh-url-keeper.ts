@@ -22,8 +22,6 @@ export interface FreshUrlKeeperOptions {
    * ({@link FreshUrlKeeper.stopped} is `true`) before this is called, and this is its last call.
    */
   readonly onRefreshError: (error: unknown) => void;
-  /** Told about every new URL. */
-  readonly onRefreshed?: ((url: ReceivedMqttUrl) => void) | undefined;
   /**
    * Source of jitter in [0, 1).
    * @default Math.random
@@ -52,19 +50,9 @@ export class FreshUrlKeeper {
     this.#scheduleNextPrefetch();
   }
 
-  /** The most recently vended URL, expired or not. */
-  get latest(): ReceivedMqttUrl {
-    return this.#latest;
-  }
-
   /** Whether the keeper has stopped: {@link FreshUrlKeeper.stop} was called or a refusal was permanent. */
   get stopped(): boolean {
     return this.#stopped;
-  }
-
-  /** Whether a refresh is running. */
-  get refreshing(): boolean {
-    return this.#inFlight !== undefined;
   }
 
   /** Whether the latest URL may still be used for a connection started at `at` (local ms). */
@@ -127,7 +115,6 @@ export class FreshUrlKeeper {
     this.#latest = next;
     this.#failures = 0;
     this.#scheduleNextPrefetch();
-    this.#notify(() => this.#options.onRefreshed?.(next));
   }
 
   /** A throwing listener must not stop the refresh cycle. */

@@ -4,15 +4,13 @@
  * Neither the token nor the vended URL ever appears in an error message.
  */
 import { isLoopbackHostname } from '../lambda/signing/validate.js';
+// The Lambda's own clientSuffix rule: scope.ts is pure (no `node:` imports), so the browser bundle
+// shares it and a typo fails here, before any request, exactly as the API would refuse it.
+import { InvalidRequestError } from '../lambda/vending/errors.js';
+import { parseClientSuffix } from '../lambda/vending/scope.js';
 import { ConnectMqttOptionError, VendingError } from './errors.js';
 import type { FetchLike, GetToken, ReceivedMqttUrl } from './types.js';
 import { parseVendedMqttUrl, receiveMqttUrl } from './vended-url.js';
-
-/**
- * The API's rule for `clientSuffix`, checked here so a typo fails before any request. The source of
- * truth is the Lambda's `parseClientSuffix` in `lambda/vending/scope.ts`; keep the two in step.
- */
-const CLIENT_SUFFIX = /^[A-Za-z0-9_-]{1,32}$/;
 
 /** Options of {@link vendMqttUrl}. */
 export interface VendMqttUrlOptions {
@@ -32,6 +30,31 @@ export interface VendMqttUrlOptions {
 }
 
 /**
+ * Whether the vending API accepts `value` as `clientSuffix` (1–32 of `A-Z a-z 0-9 _ -`): the
+ * Lambda's `parseClientSuffix` decides.
+ */
+export function isValidClientSuffix(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  try {
+    parseClientSuffix(value);
+    return true;
+  } catch (error) {
+    if (error instanceof InvalidRequestError) return false;
+    throw error;
+  }
+}
+
+/**
+ * `apiUrl` as error messages show it: any `user:password@` part is masked as `***@`, since it may be
+ * a real credential. Cut as WHATWG URL parsers read user info (everything up to the last `@` before
+ * the path; `\` counts as `/`, leading blanks and tabs or newlines in the scheme are ignored), and
+ * applied to unparsable strings too.
+ */
+function describeApiUrl(apiUrl: string): string {
+  return apiUrl.replace(/^([\u0000-\u0020]*[a-z][a-z0-9+.\-\t\n\r]*:[/\\\t\n\r]*)?[^/\\?#]*@/i, '$1***@');
+}
+
+/**
  * Builds the `GET /mqtt-url` address, validating `apiUrl` and `clientSuffix`.
  *
  * The bearer token goes wherever this URL points, so the address is built by copying the parsed
@@ -39,29 +62,29 @@ export interface VendMqttUrlOptions {
  * `//evil.example` in `apiUrl` become a new host. Plain `http:` is refused except for loopback hosts
  * (the local stack), by the same rule the signer applies to `ws://`.
  *
- * @throws ConnectMqttOptionError naming the option and the value received
+ * @throws ConnectMqttOptionError naming the option and the value received (`apiUrl` with any user
+ *   info masked)
  */
 export function vendingRequestUrl(apiUrl: unknown, clientSuffix: unknown): string {
   if (typeof apiUrl !== 'string') throw new ConnectMqttOptionError('apiUrl', 'must be the API URL string', apiUrl);
+  const refuse = (problem: string): ConnectMqttOptionError => new ConnectMqttOptionError('apiUrl', problem, describeApiUrl(apiUrl));
   let base: URL;
   try {
     base = new URL(apiUrl);
   } catch {
-    throw new ConnectMqttOptionError('apiUrl', 'must be an absolute https URL', apiUrl);
+    throw refuse('must be an absolute https URL');
   }
   if ((base.protocol !== 'https:' && base.protocol !== 'http:') || base.search !== '' || base.hash !== '') {
-    throw new ConnectMqttOptionError('apiUrl', 'must be an absolute https URL without query or fragment', apiUrl);
+    throw refuse('must be an absolute https URL without query or fragment');
   }
   if (base.protocol === 'http:' && !isLoopbackHostname(base.hostname)) {
-    throw new ConnectMqttOptionError('apiUrl', 'must use https: plain http is allowed only for loopback hosts (localhost, 127.0.0.0/8, [::1])', apiUrl);
+    throw refuse('must use https: plain http is allowed only for loopback hosts (localhost, 127.0.0.0/8, [::1])');
   }
-  if (base.username !== '' || base.password !== '') {
-    throw new ConnectMqttOptionError('apiUrl', 'must not contain user info', apiUrl);
-  }
+  if (base.username !== '' || base.password !== '') throw refuse('must not contain user info');
   const target = new URL(base.href);
   target.pathname = `${base.pathname.replace(/\/+$/, '')}/mqtt-url`;
   if (clientSuffix !== undefined) {
-    if (typeof clientSuffix !== 'string' || !CLIENT_SUFFIX.test(clientSuffix)) {
+    if (!isValidClientSuffix(clientSuffix)) {
       throw new ConnectMqttOptionError('clientSuffix', 'must be 1-32 of A-Z a-z 0-9 _ -', clientSuffix);
     }
     target.searchParams.set('clientSuffix', clientSuffix);
@@ -124,31 +147,19 @@ async function send(url: string, token: string, fetchImpl: FetchLike, signal: Ab
   }
 }
 
-/**
- * Asks the vending API for a presigned MQTT URL.
- *
- * On HTTP 401 it calls `getToken({ forceRefresh: true })` once and retries; a second 401, and any
- * other failure, rejects with a {@link VendingError}. Errors thrown by `getToken` itself propagate
- * unchanged.
- *
- * @returns the validated answer, anchored on the local clock
- * @throws ConnectMqttOptionError for a bad `apiUrl`, `clientSuffix` or token
- * @throws VendingError for every refusal or failure of the API
- */
-export async function vendMqttUrl(options: VendMqttUrlOptions): Promise<ReceivedMqttUrl> {
-  const url = vendingRequestUrl(options.apiUrl, options.clientSuffix);
-  if (typeof options.getToken !== 'function') {
-    throw new ConnectMqttOptionError('getToken', 'must be a function returning the bearer token', options.getToken);
-  }
-  // Calling a detached `fetch` throws "Illegal invocation" in browsers, hence the wrapper.
-  const fetchImpl: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-
+/** Vends with the request URL and token source already validated (see {@link mqttUrlVendor}). */
+async function vendValidated(
+  url: string,
+  getToken: GetToken,
+  fetchImpl: FetchLike,
+  signal: AbortSignal | undefined,
+): Promise<ReceivedMqttUrl> {
   let response: Response | undefined;
   let requestedAt = 0;
   for (const forceRefresh of [false, true]) {
-    const token = await tokenFrom(options.getToken, forceRefresh);
+    const token = await tokenFrom(getToken, forceRefresh);
     requestedAt = Date.now();
-    response = await send(url, token, fetchImpl, options.signal);
+    response = await send(url, token, fetchImpl, signal);
     if (response.status !== 401 || forceRefresh) break;
     await response.text().catch(() => undefined);
   }
@@ -162,4 +173,38 @@ export async function vendMqttUrl(options: VendMqttUrlOptions): Promise<Received
     throw new VendingError(200, 'InvalidResponse', 'The vending API answered with a body that is not JSON', { cause });
   }
   return receiveMqttUrl(parseVendedMqttUrl(body), requestedAt);
+}
+
+/**
+ * Validates `apiUrl`, `clientSuffix` and `getToken` once, and returns a function that vends with
+ * them as {@link vendMqttUrl} does: for callers that vend again and again (`connectMqtt` refreshes).
+ *
+ * @throws ConnectMqttOptionError for a bad `apiUrl`, `clientSuffix` or `getToken`
+ */
+export function mqttUrlVendor(
+  options: Omit<VendMqttUrlOptions, 'signal'>,
+): (signal?: AbortSignal) => Promise<ReceivedMqttUrl> {
+  const url = vendingRequestUrl(options.apiUrl, options.clientSuffix);
+  const { getToken } = options;
+  if (typeof getToken !== 'function') {
+    throw new ConnectMqttOptionError('getToken', 'must be a function returning the bearer token', getToken);
+  }
+  // Calling a detached `fetch` throws "Illegal invocation" in browsers, hence the wrapper.
+  const fetchImpl: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  return (signal) => vendValidated(url, getToken, fetchImpl, signal);
+}
+
+/**
+ * Asks the vending API for a presigned MQTT URL.
+ *
+ * On HTTP 401 it calls `getToken({ forceRefresh: true })` once and retries; a second 401, and any
+ * other failure, rejects with a {@link VendingError}. Errors thrown by `getToken` itself propagate
+ * unchanged.
+ *
+ * @returns the validated answer, anchored on the local clock
+ * @throws ConnectMqttOptionError for a bad `apiUrl`, `clientSuffix` or token
+ * @throws VendingError for every refusal or failure of the API
+ */
+export async function vendMqttUrl(options: VendMqttUrlOptions): Promise<ReceivedMqttUrl> {
+  return mqttUrlVendor(options)(options.signal);
 }

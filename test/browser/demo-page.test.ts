@@ -253,7 +253,7 @@ describe('demo page in Chromium against the local stack', () => {
     await page.getByLabel(/^API URL/).fill('http://other.example.com/prod');
     await page.getByTestId('settings-proposal').waitFor({ state: 'hidden' });
     await page.getByRole('button', { name: 'Use this stack' }).click();
-    await page.locator('#settings-status').filter({ hasText: /^API URL must be an https URL; http is accepted only for localhost/ }).waitFor();
+    await page.locator('#settings-status').filter({ hasText: /^API URL must use https: plain http is allowed only for loopback hosts/ }).waitFor();
     expect(await storedStack()).toBeNull();
 
     // The click is the confirmation: now the stack is used, and kept across reloads.

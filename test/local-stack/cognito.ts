@@ -208,7 +208,7 @@ export class LocalUserPool {
       }
       let body: unknown;
       try {
-        body = JSON.parse(await readBody(request, MAX_BODY_BYTES)) as unknown;
+        body = JSON.parse((await readBody(request, MAX_BODY_BYTES)).toString('utf8')) as unknown;
       } catch (error) {
         if (error instanceof BodyTooLargeError) throw new CognitoError('SerializationException', `The request body is larger than ${MAX_BODY_BYTES} bytes`, 413);
         throw new CognitoError('SerializationException', 'The request body is not valid JSON');

@@ -9,11 +9,12 @@ export class BodyTooLargeError extends Error {
 }
 
 /**
- * Reads a whole request body as UTF-8, refusing more than `limitBytes` so a local endpoint cannot
- * be made to buffer without bound.
+ * Reads a whole request body, refusing more than `limitBytes` so a local endpoint cannot be made to
+ * buffer without bound. The raw bytes, because a SigV4 verifier hashes exactly what was sent;
+ * decode text with `.toString('utf8')`.
  * @throws BodyTooLargeError when the body is larger than `limitBytes`
  */
-export async function readBody(request: IncomingMessage, limitBytes: number): Promise<string> {
+export async function readBody(request: IncomingMessage, limitBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {
@@ -22,7 +23,7 @@ export async function readBody(request: IncomingMessage, limitBytes: number): Pr
     if (size > limitBytes) throw new BodyTooLargeError(`request body larger than ${limitBytes} bytes`);
     chunks.push(buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 /** Sends a JSON reply with an explicit content length. */

@@ -5,8 +5,12 @@
  *
  * Actions and resources: https://docs.aws.amazon.com/iot/latest/developerguide/iot-policy-actions.html
  */
-import { evaluateIntersection, parsePolicy, type ParsedPolicy, type PolicyDecision } from './iam-policy.js';
 import { UUID_CLIENT_ID_IAM_PATTERNS } from '../../lambda/vending/identity.js';
+import { unique, type TopicTemplates } from '../../lambda/vending/topic-templates.js';
+// lib/topic-templates.ts is CDK-free (no aws-cdk-lib import), so the local stack widens templates
+// with the very function the construct's role policy uses.
+import { toWildcardResourceName } from '../../lib/topic-templates.js';
+import { evaluateIntersection, parsePolicy, type ParsedPolicy, type PolicyDecision } from './iam-policy.js';
 
 /** Where the emulated AWS IoT endpoint lives: the ARNs of its resources are built from this. */
 export interface IotResourceScope {
@@ -16,12 +20,6 @@ export interface IotResourceScope {
   readonly region: string;
   /** Twelve digits, for example `000000000000`. */
   readonly account: string;
-}
-
-/** The topic templates, each containing `${sub}`, as the Lambda receives them. */
-export interface TopicTemplates {
-  readonly publish: readonly string[];
-  readonly subscribe: readonly string[];
 }
 
 /** What one authenticated connection may do; every answer is a full IAM decision. */
@@ -60,14 +58,14 @@ export function iotPermissions(scope: IotResourceScope, policies: readonly Parse
 }
 
 /**
- * The client role's identity policy as the CDK construct grants it, for every user at once: the
- * topic templates with `${sub}` widened to the IAM wildcard `*`, and UUID-shaped client IDs for connecting.
- * Per-user narrowing is the session policy's job, exactly as in the deployed stack.
+ * The client role's identity policy as the CDK construct grants it (`iotRoleStatements` in
+ * `lib/iot-permissions.ts`, which needs a CDK `Stack`), for every user at once: the topic templates
+ * widened by the construct's own `toWildcardResourceName` (`${sub}` → `*`), and UUID-shaped client
+ * IDs for connecting. Per-user narrowing is the session policy's job, exactly as in the deployed stack.
  */
 export function clientRolePolicy(scope: IotResourceScope, templates: TopicTemplates): ParsedPolicy {
-  const widen = (template: string): string => template.split('${sub}').join('*');
-  const publish = [...new Set(templates.publish.map(widen))];
-  const subscribe = [...new Set(templates.subscribe.map(widen))];
+  const publish = unique(templates.publish.map(toWildcardResourceName));
+  const subscribe = unique(templates.subscribe.map(toWildcardResourceName));
   return parsePolicy({
     Version: '2012-10-17',
     Statement: [

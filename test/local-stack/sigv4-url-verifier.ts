@@ -10,6 +10,9 @@
  *   connections"): the expected signature is computed without it, so a URL whose signature covers
  *   the token does not verify;
  * - a presigned URL is refused once it is older than about 15 minutes whatever `X-Amz-Expires` says.
+ *
+ * Its SigV4 parsing helpers (query, `X-Amz-Date`, constant-time compare) are exported for the STS
+ * request verifier, so the two verifiers read requests the same way.
  */
 import { timingSafeEqual } from 'node:crypto';
 import { Sha256 } from '@aws-crypto/sha256-js';
@@ -88,10 +91,12 @@ function refuse(code: HandshakeRefusalCode, reason: string): HandshakeVerdict {
 }
 
 /**
- * Splits a raw query into decoded parameters. `+` stays a plus (SigV4 canonicalisation re-encodes
- * values with RFC 3986, where `+` is not a space), so URLSearchParams would be wrong here.
+ * Splits a raw query into decoded parameters, each name with its values in order. `+` stays a plus
+ * (SigV4 canonicalisation re-encodes values with RFC 3986, where `+` is not a space), so
+ * URLSearchParams would be wrong here. Shared with the STS request verifier.
+ * @returns `undefined` when the query is not valid percent-encoding
  */
-function parseQuery(rawQuery: string): Map<string, string[]> | undefined {
+export function parseQuery(rawQuery: string): Map<string, string[]> | undefined {
   const params = new Map<string, string[]>();
   if (rawQuery === '') return params;
   for (const pair of rawQuery.split('&')) {
@@ -108,16 +113,23 @@ function parseQuery(rawQuery: string): Map<string, string[]> | undefined {
   return params;
 }
 
-function parseAmzDate(text: string): Date | undefined {
+/** A date as SigV4's `X-Amz-Date` writes it: `yyyyMMddTHHmmssZ`, UTC, whole seconds. */
+export function formatAmzDate(date: Date): string {
+  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+}
+
+/** `yyyyMMddTHHmmssZ` → Date; `undefined` for anything else, impossible dates such as 20240231T000000Z included. */
+export function parseAmzDate(text: string): Date | undefined {
   const match = AMZ_DATE.exec(text);
   if (match === null) return undefined;
   const [, year, month, day, hour, minute, second] = match.map(Number) as [number, number, number, number, number, number, number];
   const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
-  // Round-trip to refuse impossible dates such as 20240231T000000Z.
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '') === text ? date : undefined;
+  // Round-trip to refuse dates that Date.UTC rolls over.
+  return formatAmzDate(date) === text ? date : undefined;
 }
 
-function constantTimeEqual(a: string, b: string): boolean {
+/** Compares two secrets (signatures, tokens) in time independent of where they differ. */
+export function constantTimeEqual(a: string, b: string): boolean {
   const left = Buffer.from(a, 'utf8');
   const right = Buffer.from(b, 'utf8');
   return left.length === right.length && timingSafeEqual(left, right);
@@ -142,7 +154,7 @@ async function expectedSignature(input: {
     const signature = presigned.query?.['X-Amz-Signature'];
     return typeof signature === 'string' ? signature : '';
   }
-  const stamp = input.signingDate.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const stamp = formatAmzDate(input.signingDate);
   query['X-Amz-Algorithm'] = 'AWS4-HMAC-SHA256';
   query['X-Amz-Credential'] = `${input.accessKeyId}/${stamp.slice(0, 8)}/${input.region}/${IOT_SIGNING_SERVICE}/aws4_request`;
   query['X-Amz-Date'] = stamp;

@@ -10,12 +10,12 @@
  * them as it would against AWS — including `SignatureDoesNotMatch` for a stale `X-Amz-Date`, which
  * the SDK treats as clock skew (it corrects its clock from the answer's `Date` header and retries).
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { VerifiableCredentials } from './sigv4-url-verifier.js';
+import { constantTimeEqual, formatAmzDate, parseAmzDate, parseQuery, type VerifiableCredentials } from './sigv4-url-verifier.js';
 
 /** STS's SigV4 service name. */
 export const STS_SIGNING_SERVICE = 'sts';
@@ -59,7 +59,6 @@ export type StsAuthErrorCode =
   | 'ExpiredToken';
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';
-const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 // STS's wording for a signature that does not verify.
 const SIGNATURE_MISMATCH =
   'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.';
@@ -67,25 +66,6 @@ const INVALID_TOKEN = 'The security token included in the request is invalid.';
 
 function refuse(status: 400 | 403, code: StsAuthErrorCode, message: string): StsAuthVerdict {
   return { ok: false, status, code, message };
-}
-
-/** `yyyyMMddTHHmmssZ` → Date; `undefined` for anything else, impossible dates included. */
-function parseAmzDate(text: string): Date | undefined {
-  const match = AMZ_DATE.exec(text);
-  if (match === null) return undefined;
-  const [, year, month, day, hour, minute, second] = match.map(Number) as [number, number, number, number, number, number, number];
-  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
-  return formatAmzDate(date) === text ? date : undefined;
-}
-
-function formatAmzDate(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
-}
-
-function constantTimeEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a, 'utf8');
-  const right = Buffer.from(b, 'utf8');
-  return left.length === right.length && timingSafeEqual(left, right);
 }
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -106,26 +86,6 @@ function parseAuthorization(value: string): { credential: string; signedHeaders:
   const missing = ['Credential', 'SignedHeaders', 'Signature'].filter((name) => !parts.get(name));
   if (missing.length > 0) return missing.map((name) => `Authorization header requires '${name}' parameter.`).join(' ');
   return { credential: parts.get('Credential') ?? '', signedHeaders: (parts.get('SignedHeaders') ?? '').split(';'), signature: parts.get('Signature') ?? '' };
-}
-
-/**
- * Splits a raw query into decoded parameters. `+` stays a plus: SigV4 canonicalisation re-encodes
- * values with RFC 3986, where `+` is not a space.
- */
-function parseQuery(rawQuery: string): Record<string, string[]> | undefined {
-  const query: Record<string, string[]> = {};
-  if (rawQuery === '') return query;
-  for (const pair of rawQuery.split('&')) {
-    const equals = pair.indexOf('=');
-    try {
-      const key = decodeURIComponent(equals === -1 ? pair : pair.slice(0, equals));
-      const value = decodeURIComponent(equals === -1 ? '' : pair.slice(equals + 1));
-      (query[key] ??= []).push(value);
-    } catch {
-      return undefined;
-    }
-  }
-  return query;
 }
 
 /** Recomputes the request's signature with `@smithy/signature-v4`, over the signed headers only. */
@@ -206,8 +166,9 @@ export async function verifyStsRequest(request: ReceivedStsRequest, options: Sts
     return refuse(403, 'SignatureDoesNotMatch', "The provided 'x-amz-content-sha256' header does not match what was computed.");
   }
   const queryStart = request.url.indexOf('?');
-  const query = parseQuery(queryStart === -1 ? '' : request.url.slice(queryStart + 1));
-  if (query === undefined) return refuse(403, 'SignatureDoesNotMatch', 'The query string is not valid percent-encoding.');
+  const params = parseQuery(queryStart === -1 ? '' : request.url.slice(queryStart + 1));
+  if (params === undefined) return refuse(403, 'SignatureDoesNotMatch', 'The query string is not valid percent-encoding.');
+  const query = Object.fromEntries(params);
   const path = queryStart === -1 ? request.url : request.url.slice(0, queryStart);
   const expected = await expectedSignature({ request, path, query, signedHeaders, accessKeyId, secretAccessKey: secret.secretAccessKey, region, signingDate });
   if (!/^[0-9a-f]{64}$/.test(signature) || !constantTimeEqual(signature, expected)) return refuse(403, 'SignatureDoesNotMatch', SIGNATURE_MISMATCH);

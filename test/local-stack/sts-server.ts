@@ -20,6 +20,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { BodyTooLargeError, readBody } from './http-io.js';
 import { verifyStsRequest, type StsCallerSecret } from './sts-request-verifier.js';
 
 /** A session issued by {@link LocalSts}: everything a verifier needs to check a URL signed with it. */
@@ -91,6 +92,8 @@ const DEFAULT_DURATION = 3600;
 // The plaintext session policy limit: https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html
 const MAX_POLICY_CHARS = 2048;
 const ACCESS_KEY_ID = /^[A-Z0-9]{16,128}$/;
+// Far above any AssumeRole the SDK sends (a 2048-character policy, 50 tags), so only abuse hits it.
+const MAX_BODY_BYTES = 64 * 1024;
 
 /** A principal that can sign requests: a registered caller, or a session this STS issued. */
 interface Caller extends StsCallerSecret {
@@ -123,13 +126,6 @@ function randomKeyPart(length: number): string {
   let out = '';
   for (const byte of bytes) out += alphabet[byte % alphabet.length];
   return out;
-}
-
-/** Reads a whole request body. */
-async function readBody(request: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }
 
 /** The assumed-role ARN of a session, as STS reports it. */
@@ -280,7 +276,10 @@ export class LocalSts {
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const requestId = randomUUID();
     try {
-      const body = await readBody(request);
+      const body = await readBody(request, MAX_BODY_BYTES).catch((error: unknown) => {
+        if (error instanceof BodyTooLargeError) throw new StsFault(413, 'RequestEntityTooLarge', `The request body is larger than ${MAX_BODY_BYTES} bytes`);
+        throw error;
+      });
       const url = request.url ?? '/';
       // As STS: authentication first, whatever the action.
       const verdict = await verifyStsRequest(

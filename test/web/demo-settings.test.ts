@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { readTokenClaims } from '../../web/demo/jwt-claims.js';
+import { ConnectMqttOptionError } from '../../web/errors.js';
 import { deployedSettings, resolveSettings, saveDeployedOutputs, STORAGE_KEY, takeProposedOutputs } from '../../web/demo/settings.js';
 
 /** A Map-backed stand-in for the browser's localStorage (Node has none). */
@@ -58,16 +59,39 @@ describe('deployedSettings', () => {
 
   it.each([
     [{ apiUrl: 'abc123.execute-api', userPoolClientId: 'x', region: 'eu-west-1' }, 'API URL must be an absolute https URL (received "abc123.execute-api")'],
-    [{ apiUrl: 'ftp://x/', userPoolClientId: 'x', region: 'eu-west-1' }, 'API URL must be an https URL; http is accepted only for localhost, 127.0.0.0/8 and [::1] (received "ftp://x/")'],
+    [{ apiUrl: 'ftp://x/', userPoolClientId: 'x', region: 'eu-west-1' }, 'API URL must be an absolute https URL without query or fragment (received "ftp://x/")'],
+    [
+      { apiUrl: 'https://api.example.com/?stage=prod', userPoolClientId: 'x', region: 'eu-west-1' },
+      'API URL must be an absolute https URL without query or fragment (received "https://api.example.com/?stage=prod")',
+    ],
+    [
+      { apiUrl: 'https://api.example.com/#prod', userPoolClientId: 'x', region: 'eu-west-1' },
+      'API URL must be an absolute https URL without query or fragment (received "https://api.example.com/#prod")',
+    ],
+    [
+      { apiUrl: 'https://admin:hunter2@api.example.com/', userPoolClientId: 'x', region: 'eu-west-1' },
+      'API URL must not contain user info (received "https://***@api.example.com/")',
+    ],
     [
       { apiUrl: 'http://api.example.com/', userPoolClientId: 'x', region: 'eu-west-1' },
-      'API URL must be an https URL; http is accepted only for localhost, 127.0.0.0/8 and [::1] (received "http://api.example.com/")',
+      'API URL must use https: plain http is allowed only for loopback hosts (localhost, 127.0.0.0/8, [::1]) (received "http://api.example.com/")',
     ],
     [{ apiUrl: 'https://x/', userPoolClientId: 'x', region: 'eu-west-1.evil.com' }, 'Region must look like eu-west-1 (received "eu-west-1.evil.com")'],
     [{ apiUrl: 'https://x/', userPoolClientId: 'x', region: 'evil.com/#' }, 'Region must look like eu-west-1 (received "evil.com/#")'],
     [{ apiUrl: 'https://x/', userPoolClientId: 'a b', region: 'us-east-1' }, 'User pool client id must be letters, digits, _ or + (received "a b")'],
   ])('refuses bad outputs with the value received (%o)', (outputs, message) => {
     expect(() => deployedSettings(outputs)).toThrow(message);
+  });
+
+  it("takes the API URL rule from connectMqtt's vendingRequestUrl, keeping its error as the cause", () => {
+    let error: unknown;
+    try {
+      deployedSettings({ apiUrl: 'http://api.example.com/', userPoolClientId: 'x', region: 'eu-west-1' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect((error as Error).cause).toBeInstanceOf(ConnectMqttOptionError);
+    expect((error as Error).cause).toMatchObject({ option: 'apiUrl', received: '"http://api.example.com/"' });
   });
 });
 

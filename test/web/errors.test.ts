@@ -11,6 +11,7 @@ describe('ConnectMqttOptionError', () => {
     [{ token: 'secret' }, 'a value of type object'],
   ])('describes %o exactly as the signer does', (value, shown) => {
     const error = new ConnectMqttOptionError('mqttOptions.will', 'must be an object', value);
+    expect(error.problem).toBe('must be an object');
     expect(error.received).toBe(shown);
     expect(error.received).toBe(describeValue(value));
     expect(error.message).toBe(`Invalid mqttOptions.will: must be an object (received ${shown})`);

@@ -99,7 +99,9 @@ describe('FreshUrlKeeper', () => {
     const before = signals.length;
     expect(serialOf(keeper.urlForConnection())).toBe('sig1'); // sync hook: the old URL, refused fast
     expect(signals).toHaveLength(before + 1);
-    expect(keeper.refreshing).toBe(true);
+    // Still in flight: another refresh joins it instead of vending again.
+    void keeper.refresh();
+    expect(signals).toHaveLength(before + 1);
     await vi.advanceTimersByTimeAsync(0);
     expect(keeper.isUsable()).toBe(true);
     expect(serialOf(keeper.urlForConnection())).toBe('sig2');
@@ -204,28 +206,46 @@ describe('FreshUrlKeeper', () => {
   it('stop() clears the timer, aborts the request in flight and ignores its outcome', async () => {
     const { vend, signals } = scriptedVend(['hang']);
     const errors: unknown[] = [];
-    const refreshed: unknown[] = [];
-    keeper = new FreshUrlKeeper({
-      initial: vendedNow(1),
-      vend,
-      onRefreshError: (e) => errors.push(e),
-      onRefreshed: (u) => refreshed.push(u),
-      random: () => 0,
-    });
+    keeper = new FreshUrlKeeper({ initial: vendedNow(1), vend, onRefreshError: (e) => errors.push(e), random: () => 0 });
     await vi.advanceTimersByTimeAsync(240_000);
-    expect(keeper.refreshing).toBe(true);
+    expect(signals).toHaveLength(1);
+    expect(signals[0]?.aborted).toBe(false);
 
     keeper.stop();
     await vi.advanceTimersByTimeAsync(0);
     expect(signals[0]?.aborted).toBe(true);
     expect(vi.getTimerCount()).toBe(0);
     expect(errors).toEqual([]);
-    expect(refreshed).toEqual([]);
 
     await keeper.refresh();
     keeper.urlForConnection();
     await vi.advanceTimersByTimeAsync(3_600_000);
     expect(signals).toHaveLength(1);
     expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('ignores a URL that arrives after stop(): it is neither served nor followed by a prefetch', async () => {
+    let deliver!: (url: ReceivedMqttUrl) => void;
+    const signals: AbortSignal[] = [];
+    const vend = (signal: AbortSignal): Promise<ReceivedMqttUrl> => {
+      signals.push(signal);
+      // A vend that does not honour the abort: its answer still arrives.
+      return new Promise((resolve) => {
+        deliver = resolve;
+      });
+    };
+    const errors: unknown[] = [];
+    keeper = new FreshUrlKeeper({ initial: vendedNow(1), vend, onRefreshError: (e) => errors.push(e), random: () => 0 });
+    await vi.advanceTimersByTimeAsync(240_000);
+    expect(signals).toHaveLength(1);
+
+    keeper.stop();
+    deliver(vendedNow(2));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(serialOf(keeper.urlForConnection())).toBe('sig1');
+    expect(vi.getTimerCount()).toBe(0);
+    expect(errors).toEqual([]);
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    expect(signals).toHaveLength(1);
   });
 });

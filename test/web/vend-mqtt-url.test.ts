@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConnectMqttOptionError, VendingError } from '../../web/errors.js';
 import type { GetTokenOptions } from '../../web/types.js';
-import { parseRetryAfter, vendMqttUrl, vendingRequestUrl } from '../../web/vend-mqtt-url.js';
+import { isValidClientSuffix, mqttUrlVendor, parseRetryAfter, vendMqttUrl, vendingRequestUrl } from '../../web/vend-mqtt-url.js';
 import { FakeFetch, jsonResponse, vendedBody } from './fixtures.js';
 
 const API = 'https://abc123.execute-api.eu-west-1.amazonaws.com/';
@@ -224,6 +224,76 @@ describe('vendingRequestUrl', () => {
     expect(error).toBeInstanceOf(ConnectMqttOptionError);
     expect(error).toMatchObject({ option });
     expect((error as Error).message).toMatch(/^Invalid (apiUrl|clientSuffix): .* \(received .*\)$/);
+  });
+});
+
+describe('apiUrl in error messages', () => {
+  it.each([
+    ['https://user:pass@api.example.com/', 'must not contain user info', '"https://***@api.example.com/"'],
+    ['https://user@api.example.com/', 'must not contain user info', '"https://***@api.example.com/"'],
+    ['https://:pass@api.example.com/', 'must not contain user info', '"https://***@api.example.com/"'],
+    ['https://us@er:p@ss@api.example.com/prod', 'must not contain user info', '"https://***@api.example.com/prod"'],
+    ['https:\\\\user:pass@api.example.com/', 'must not contain user info', '"https:\\\\\\\\***@api.example.com/"'],
+    [' https://user:pass@api.example.com/', 'must not contain user info', '" https://***@api.example.com/"'],
+    ['http://user:pass@api.example.com/', 'must use https: plain http is allowed only for loopback hosts (localhost, 127.0.0.0/8, [::1])', '"http://***@api.example.com/"'],
+    ['https://user:pass@api.example.com/?stage=prod', 'must be an absolute https URL without query or fragment', '"https://***@api.example.com/?stage=prod"'],
+    ['ftp://user:pass@api.example.com/', 'must be an absolute https URL without query or fragment', '"ftp://***@api.example.com/"'],
+    ['https://user:pass@', 'must be an absolute https URL', '"https://***@"'],
+    ['user:pass@api.example.com', 'must be an absolute https URL without query or fragment', '"user:***@api.example.com"'],
+  ])('describes %s without its user info', (apiUrl, problem, received) => {
+    let error: unknown;
+    try {
+      vendingRequestUrl(apiUrl, undefined);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConnectMqttOptionError);
+    expect(error).toMatchObject({ option: 'apiUrl', problem, received });
+    expect((error as Error).message).toBe(`Invalid apiUrl: ${problem} (received ${received})`);
+    expect((error as Error).message).not.toMatch(/pass|p@ss/);
+  });
+
+  it('leaves an @ in the path alone: it is not user info', () => {
+    expect(() => vendingRequestUrl('http://api.example.com/prod@2', undefined)).toThrow('(received "http://api.example.com/prod@2")');
+  });
+
+  it('does not echo the user info from vendMqttUrl either', async () => {
+    const fake = new FakeFetch();
+    const error = await rejection(vendMqttUrl({ apiUrl: 'https://user:pass@api.example.com/', getToken: () => 't', fetch: fake.fetch }));
+    expect(error).toMatchObject({ name: 'ConnectMqttOptionError', option: 'apiUrl', received: '"https://***@api.example.com/"' });
+    expect(fake.requests).toHaveLength(0);
+  });
+});
+
+describe('isValidClientSuffix', () => {
+  it.each([['a'], ['tab-1_X'], ['x'.repeat(32)]])('accepts %s, as the API does', (value) => {
+    expect(isValidClientSuffix(value)).toBe(true);
+  });
+
+  it.each([[''], ['x'.repeat(33)], ['a/b'], ['has space'], ['a,b'], [undefined], [null], [7]])('refuses %o, as the API does', (value) => {
+    expect(isValidClientSuffix(value)).toBe(false);
+  });
+});
+
+describe('mqttUrlVendor', () => {
+  it('refuses bad options when created, before any request', () => {
+    const fake = new FakeFetch();
+    expect(() => mqttUrlVendor({ apiUrl: 'http://api.example.com/', getToken: () => 't', fetch: fake.fetch })).toThrow(ConnectMqttOptionError);
+    expect(() => mqttUrlVendor({ apiUrl: API, getToken: 'a token' as unknown as () => string, fetch: fake.fetch })).toThrow(
+      new ConnectMqttOptionError('getToken', 'must be a function returning the bearer token', 'a token'),
+    );
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it('vends once per call with the options it validated', async () => {
+    const fake = new FakeFetch()
+      .next(() => jsonResponse(200, vendedBody({ signedAt: NOW, clientId: 'user-1-tab1' })))
+      .next(() => jsonResponse(200, vendedBody({ signedAt: NOW, clientId: 'user-1-tab1' })));
+    const vend = mqttUrlVendor({ apiUrl: API, getToken: () => 't', clientSuffix: 'tab1', fetch: fake.fetch });
+    expect(fake.requests).toHaveLength(0);
+    await vend();
+    await vend();
+    expect(fake.requests.map((request) => request.url)).toEqual([`${API}mqtt-url?clientSuffix=tab1`, `${API}mqtt-url?clientSuffix=tab1`]);
   });
 });
 

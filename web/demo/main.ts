@@ -4,6 +4,7 @@
  * Everything that comes from the network is rendered with `textContent`.
  */
 import { connectMqtt, VendingError, type FetchLike, type MqttConnection } from '../connect-mqtt.js';
+import { isValidClientSuffix } from '../vend-mqtt-url.js';
 import { CognitoAuthError, CognitoSession } from './cognito-session.js';
 import { MessageLog } from './message-log.js';
 import {
@@ -302,7 +303,7 @@ function showSettings(current: DemoSettings): void {
 function tabClientSuffix(): string {
   const key = 'aws-signv4-mqtt-demo:client-suffix';
   const saved = sessionStorage.getItem(key);
-  if (saved !== null && /^[A-Za-z0-9_-]{1,32}$/.test(saved)) return saved;
+  if (isValidClientSuffix(saved)) return saved;
   const random = Array.from(crypto.getRandomValues(new Uint8Array(3)), (b) => b.toString(16).padStart(2, '0')).join('');
   const suffix = `tab-${random}`;
   sessionStorage.setItem(key, suffix);

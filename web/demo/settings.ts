@@ -9,7 +9,9 @@
  * attacker's user pool and the ID token to an attacker's API.
  */
 import { InvalidSigningOptionError } from '../../lambda/signing/errors.js';
-import { isLoopbackHostname, validateRegion } from '../../lambda/signing/validate.js';
+import { validateRegion } from '../../lambda/signing/validate.js';
+import { ConnectMqttOptionError } from '../errors.js';
+import { vendingRequestUrl } from '../vend-mqtt-url.js';
 
 /** The page's view of one stack. */
 export interface DemoSettings {
@@ -59,22 +61,18 @@ export function cognitoEndpoint(region: string): string {
 }
 
 /**
- * Validates deployed-stack outputs and derives the regional Cognito endpoint. The API URL must be
- * https (plain http only for loopback hosts), as `connectMqtt` requires; the region follows the
- * signer's rule.
- * @throws Error naming the field and the value received
+ * Validates deployed-stack outputs and derives the regional Cognito endpoint. The API URL is checked
+ * by `connectMqtt`'s own rule (`vendingRequestUrl`: https, plain http only for loopback hosts, no
+ * query, fragment or user info); the region follows the signer's rule.
+ * @throws Error naming the field and the value received (an API URL's user info masked)
  */
 export function deployedSettings(outputs: DeployedOutputs): DemoSettings {
   const apiUrl = outputs.apiUrl.trim();
-  let parsed: URL;
   try {
-    parsed = new URL(apiUrl);
-  } catch {
-    throw new Error(`API URL must be an absolute https URL (received ${JSON.stringify(apiUrl)})`);
-  }
-  const loopbackHttp = parsed.protocol === 'http:' && isLoopbackHostname(parsed.hostname);
-  if (parsed.protocol !== 'https:' && !loopbackHttp) {
-    throw new Error(`API URL must be an https URL; http is accepted only for localhost, 127.0.0.0/8 and [::1] (received ${JSON.stringify(apiUrl)})`);
+    vendingRequestUrl(apiUrl, undefined);
+  } catch (error) {
+    if (!(error instanceof ConnectMqttOptionError)) throw error;
+    throw new Error(`API URL ${error.problem} (received ${error.received})`, { cause: error });
   }
   const region = outputs.region.trim();
   try {
