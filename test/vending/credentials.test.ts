@@ -49,25 +49,31 @@ describe('perUserCredentialSource deadline', () => {
     vi.useRealTimers();
   });
 
-  it('answers CredentialsUnavailableError at the deadline, keeps the one STS call in flight, and caches its late session', async () => {
-    vi.useFakeTimers({ now: 0 });
-    let release!: (session: SessionCredentials) => void;
-    let calls = 0;
+  /** A source on the fake clock whose STS answers only when the test releases it; counts calls. */
+  function heldStsSource(deadlineMs?: number) {
+    const held = { calls: 0, release: (_session: SessionCredentials): void => undefined };
     const source = perUserCredentialSource({
       scope,
       templates: config.templates,
       urlTtlSeconds: 300,
       now: () => Date.now(),
+      ...(deadlineMs === undefined ? {} : { deadlineMs }),
       assumeRole: () => {
-        calls += 1;
+        held.calls += 1;
         return new Promise((resolve) => {
-          release = resolve;
+          held.release = resolve;
         });
       },
     });
+    return { source, held };
+  }
+
+  it('answers CredentialsUnavailableError at the deadline, keeps the one STS call in flight, and caches its late session', async () => {
+    vi.useFakeTimers({ now: 0 });
+    const { source, held } = heldStsSource();
     const first = source.credentialsFor('alice').catch((error: unknown) => error);
     await vi.advanceTimersByTimeAsync(4999);
-    expect(calls).toBe(1);
+    expect(held.calls).toBe(1);
     await vi.advanceTimersByTimeAsync(1); // the default deadline: 5000 ms
     const error = await first;
     expect(error).toBeInstanceOf(CredentialsUnavailableError);
@@ -76,36 +82,22 @@ describe('perUserCredentialSource deadline', () => {
     // STS is still working on it: the next request waits for that call instead of making another.
     const second = source.credentialsFor('alice');
     await vi.advanceTimersByTimeAsync(1500);
-    release({ accessKeyId: 'ASIALATELATELATE0001', secretAccessKey: 's', sessionToken: 't', expiresAtMs: 900_000 });
+    held.release({ accessKeyId: 'ASIALATELATELATE0001', secretAccessKey: 's', sessionToken: 't', expiresAtMs: 900_000 });
     expect(await second).toMatchObject({ lookup: 'miss', credentials: { accessKeyId: 'ASIALATELATELATE0001' } });
     expect(await source.credentialsFor('alice')).toMatchObject({ lookup: 'hit' });
-    expect(calls).toBe(1);
+    expect(held.calls).toBe(1);
   });
 
   it('caches a late session even when nobody waits for it any more', async () => {
     vi.useFakeTimers({ now: 0 });
-    let release!: (session: SessionCredentials) => void;
-    let calls = 0;
-    const source = perUserCredentialSource({
-      scope,
-      templates: config.templates,
-      urlTtlSeconds: 300,
-      now: () => Date.now(),
-      deadlineMs: 200,
-      assumeRole: () => {
-        calls += 1;
-        return new Promise((resolve) => {
-          release = resolve;
-        });
-      },
-    });
+    const { source, held } = heldStsSource(200);
     const first = source.credentialsFor('bob').catch((error: unknown) => error);
     await vi.advanceTimersByTimeAsync(200);
     expect(await first).toMatchObject({ message: 'STS did not answer AssumeRole within 200 ms' });
-    release({ accessKeyId: 'ASIALATELATELATE0002', secretAccessKey: 's', sessionToken: 't', expiresAtMs: 900_000 });
+    held.release({ accessKeyId: 'ASIALATELATELATE0002', secretAccessKey: 's', sessionToken: 't', expiresAtMs: 900_000 });
     await vi.advanceTimersByTimeAsync(0);
     expect(await source.credentialsFor('bob')).toMatchObject({ lookup: 'hit', credentials: { accessKeyId: 'ASIALATELATELATE0002' } });
-    expect(calls).toBe(1);
+    expect(held.calls).toBe(1);
   });
 });
 
