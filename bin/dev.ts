@@ -3,7 +3,7 @@
  * Environment: `PORT` (0 picks a free port), `URL_TTL_SECONDS` (the Lambda's URL lifetime, 1..900).
  * Ctrl-C (SIGINT) or SIGTERM stops everything and exits 0.
  */
-import { startLocalStack, type LocalStack } from '../test/local-stack/dev-server.js';
+import { startLocalStack, type LocalStack } from '../local/dev-server.js';
 
 function integerFromEnv(name: string, fallback: number | undefined): number | undefined {
   const text = process.env[name];

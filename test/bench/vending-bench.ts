@@ -24,7 +24,7 @@ import { build } from 'esbuild';
 import { createHandler } from '../../lambda/handler.js';
 import { parseConfig } from '../../lambda/vending/config.js';
 import { createRequestLogger } from '../../lambda/vending/logger.js';
-import { LocalSts } from '../local-stack/sts-server.js';
+import { LocalSts } from '../../local/sts-server.js';
 import { idTokenClaims, mqttUrlEvent } from '../vending/helpers.js';
 import { median, microsPerCall, verdict } from './measure.js';
 

@@ -1,29 +1,19 @@
 /**
- * The demo page in Debian's Chromium (driven by playwright-core, which never downloads a browser)
+ * The demo page in Chromium (the system's, or the one `npm ci` brought: see launch-chromium.ts;
+ * driven by playwright-core, which never downloads a browser)
  * against the local stack started in-process: sign in, connect, publish and receive; a second user
  * in another browser context sees nothing of the first and is refused the first user's topic; a
  * dropped connection comes back with a freshly vended URL; stack settings from a link are only a
  * proposal until the user confirms them.
  */
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { chromium, type Browser, type BrowserContext, type Page, type WebSocket } from 'playwright-core';
+import type { Browser, BrowserContext, Page, WebSocket } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORAGE_KEY } from '../../web/demo/settings.js';
-import { startLocalStack, type LocalStack } from '../local-stack/dev-server.js';
+import { startLocalStack, type LocalStack } from '../../local/dev-server.js';
+import { launchChromium } from './launch-chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = 'test-results/demo.png';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-  '--no-first-run',
-];
 
 /** One signed-in user's page, with what it asked the API and which WebSockets it opened. */
 interface DemoUser {
@@ -130,16 +120,14 @@ function receivedTexts(page: Page): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
+  try {
+    ({ browser } = await launchChromium());
+  } catch (error) {
     // Recorded, not thrown: a failing beforeAll marks the tests "skipped"; each must FAIL instead.
-    missingBrowser = new Error(
-      `The browser tests need Debian's Chromium at ${CHROMIUM} (apt-get install chromium; .ci/run installs it). ` +
-        'playwright-core never downloads a browser.',
-    );
+    missingBrowser = new Error(`Chromium did not start (see test/browser/launch-chromium.ts for how it is found): ${String(error)}`, { cause: error });
     return;
   }
   stack = await startLocalStack({ port: 0, quiet: true });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 });
 
 afterAll(async () => {

@@ -4,9 +4,9 @@ import { CognitoIdentityProviderClient, InitiateAuthCommand } from '@aws-sdk/cli
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { JWKS_PATH, LocalUserPool, subForUsername } from '../../test/local-stack/cognito.js';
-import { pathOf, sendJson } from '../../test/local-stack/http-io.js';
-import { jwtProtectedRoute } from '../../test/local-stack/jwt-authorizer.js';
+import { JWKS_PATH, LocalUserPool, subForUsername } from '../../local/cognito.js';
+import { pathOf, sendJson } from '../../local/http-io.js';
+import { jwtProtectedRoute } from '../../local/jwt-authorizer.js';
 
 let server: Server;
 let origin: string;

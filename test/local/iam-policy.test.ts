@@ -6,8 +6,8 @@ import {
   matchesWildcard,
   parsePolicy,
   PolicyParseError,
-} from '../../test/local-stack/iam-policy.js';
-import { clientRolePolicy, iotArn, iotPermissions } from '../../test/local-stack/iot-permissions.js';
+} from '../../local/iam-policy.js';
+import { clientRolePolicy, iotArn, iotPermissions } from '../../local/iot-permissions.js';
 
 const scope = { partition: 'aws', region: 'us-east-1', account: '000000000000' };
 const arn = (resource: string): string => iotArn(scope, resource);

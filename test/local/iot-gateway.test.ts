@@ -6,10 +6,10 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signMqttUrl } from '../../lambda/sigv4.js';
-import { parsePolicy } from '../../test/local-stack/iam-policy.js';
-import { IotGateway } from '../../test/local-stack/iot-gateway.js';
-import { iotArn } from '../../test/local-stack/iot-permissions.js';
-import { LocalSts } from '../../test/local-stack/sts-server.js';
+import { parsePolicy } from '../../local/iam-policy.js';
+import { IotGateway } from '../../local/iot-gateway.js';
+import { iotArn } from '../../local/iot-permissions.js';
+import { LocalSts } from '../../local/sts-server.js';
 import { closed, connectRecording, end, handshake, nextMessage, subscribeGranted, type RecordingClient } from './mqtt-helpers.js';
 
 const scope = { partition: 'aws', region: 'us-east-1', account: '000000000000' };

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../lambda/vending/errors.js';
-import { startLocalStack } from '../../test/local-stack/dev-server.js';
+import { startLocalStack } from '../../local/dev-server.js';
 
 describe('startLocalStack with a bad urlTtlSeconds', () => {
   it.each([

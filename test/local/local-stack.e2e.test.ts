@@ -8,8 +8,8 @@ import { existsSync } from 'node:fs';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signMqttUrl } from '../../lambda/sigv4.js';
-import { LOCAL_CLIENT_ROLE_ARN, startLocalStack, type LocalStack } from '../../test/local-stack/dev-server.js';
-import { LOCAL_FUNCTION_CREDENTIALS } from '../../test/local-stack/local-lambda.js';
+import { LOCAL_CLIENT_ROLE_ARN, startLocalStack, type LocalStack } from '../../local/dev-server.js';
+import { LOCAL_FUNCTION_CREDENTIALS } from '../../local/local-lambda.js';
 import { connectMqtt, type FetchLike } from '../../web/connect-mqtt.js';
 import { closed, connectRecording, end, handshake, nextMessage, subscribeGranted, type RecordingClient } from './mqtt-helpers.js';
 

@@ -4,7 +4,7 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { describe, expect, it } from 'vitest';
 import { signMqttUrl } from '../../lambda/sigv4.js';
-import { verifyPresignedHandshake, type HandshakeVerdict, type VerifiableCredentials } from '../../test/local-stack/sigv4-url-verifier.js';
+import { verifyPresignedHandshake, type HandshakeVerdict, type VerifiableCredentials } from '../../local/sigv4-url-verifier.js';
 
 const HOST = '127.0.0.1:3000';
 const REGION = 'us-east-1';
@@ -54,7 +54,7 @@ describe('verifyPresignedHandshake', () => {
   });
 
   it('agrees with the published vectors (SDK presign path and the no-X-Amz-Expires path)', async () => {
-    const vectors = JSON.parse(readFileSync(new URL('../../../shared/vectors/iot-presign.json', import.meta.url), 'utf8')) as {
+    const vectors = JSON.parse(readFileSync(new URL('../fixtures/iot-presign.json', import.meta.url), 'utf8')) as {
       credentials: { accessKeyId: string; secretAccessKey: string };
       iot: { host: string; region: string; signingDate: string; expiresIn: number | null; signature: string }[];
     };

@@ -3,7 +3,7 @@
  * be made to buffer without limit, while a body of any realistic size still reaches authentication.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalSts } from '../local-stack/sts-server.js';
+import { LocalSts } from '../../local/sts-server.js';
 
 const sts = new LocalSts();
 let base = '';

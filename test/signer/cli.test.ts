@@ -8,7 +8,7 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, runCli, USAGE } from '../../lambda/s
 
 const run = promisify(execFile);
 const root = new URL('../../', import.meta.url).pathname;
-const vectors = JSON.parse(readFileSync(new URL('../../../shared/vectors/iot-presign.json', import.meta.url), 'utf8')) as {
+const vectors = JSON.parse(readFileSync(new URL('../fixtures/iot-presign.json', import.meta.url), 'utf8')) as {
   credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string };
   iot: { urlWithSessionToken?: string }[];
 };

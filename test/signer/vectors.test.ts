@@ -23,7 +23,7 @@ interface Vectors {
 
 // The vectors live beside the repository (../shared), as CI lays them out.
 const vectors = JSON.parse(
-  readFileSync(new URL('../../../shared/vectors/iot-presign.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../fixtures/iot-presign.json', import.meta.url), 'utf8'),
 ) as Vectors;
 const { accessKeyId, secretAccessKey, sessionToken } = vectors.credentials;
 

@@ -12,7 +12,7 @@ import { CredentialsUnavailableError } from '../../lambda/vending/errors.js';
 import type { RequestLogRecord } from '../../lambda/vending/logger.js';
 import { roleSessionNameFor } from '../../lambda/vending/role-session-name.js';
 import { stsAssumeRole, functionCredentials } from '../../lambda/vending/sts-assume-role.js';
-import { LocalSts } from '../local-stack/sts-server.js';
+import { LocalSts } from '../../local/sts-server.js';
 import { accessTokenClaims, bodyOf, headerOf, idTokenClaims, mqttUrlEvent, parseMqttUrl, policyAllows, smithyPresign } from './helpers.js';
 
 const ENDPOINT = 'a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com';

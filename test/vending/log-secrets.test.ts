@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createHandler } from '../../lambda/handler.js';
 import { parseConfig } from '../../lambda/vending/config.js';
 import { ConfigurationError } from '../../lambda/vending/errors.js';
-import { LocalSts } from '../local-stack/sts-server.js';
+import { LocalSts } from '../../local/sts-server.js';
 import { bodyOf, idTokenClaims, mqttUrlEvent, parseMqttUrl } from './helpers.js';
 
 const ENDPOINT = 'a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com';

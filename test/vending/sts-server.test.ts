@@ -8,7 +8,7 @@ import { AssumeRoleCommand, STSClient, type AssumeRoleCommandInput } from '@aws-
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalSts, type StsCallerCredentials } from '../local-stack/sts-server.js';
+import { LocalSts, type StsCallerCredentials } from '../../local/sts-server.js';
 
 const clock = { ms: Date.parse('2026-01-01T00:00:00Z') };
 const sts = new LocalSts({ now: () => new Date(clock.ms) });

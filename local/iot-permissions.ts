@@ -5,11 +5,11 @@
  *
  * Actions and resources: https://docs.aws.amazon.com/iot/latest/developerguide/iot-policy-actions.html
  */
-import { UUID_CLIENT_ID_IAM_PATTERNS } from '../../lambda/vending/identity.js';
-import { unique, type TopicTemplates } from '../../lambda/vending/topic-templates.js';
+import { UUID_CLIENT_ID_IAM_PATTERNS } from '../lambda/vending/identity.js';
+import { unique, type TopicTemplates } from '../lambda/vending/topic-templates.js';
 // lib/topic-templates.ts is CDK-free (no aws-cdk-lib import), so the local stack widens templates
 // with the very function the construct's role policy uses.
-import { toWildcardResourceName } from '../../lib/topic-templates.js';
+import { toWildcardResourceName } from '../lib/topic-templates.js';
 import { evaluateIntersection, parsePolicy, type ParsedPolicy, type PolicyDecision } from './iam-policy.js';
 
 /** Where the emulated AWS IoT endpoint lives: the ARNs of its resources are built from this. */

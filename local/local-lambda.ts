@@ -97,12 +97,12 @@ export async function loadLocalLambda(settings: LocalLambdaSettings): Promise<Lo
     else process.env[name] = value;
   }
   try {
-    const { createHandler } = await import('../../lambda/handler.js');
-    const { configFromProcessEnv } = await import('../../lambda/vending/config.js');
+    const { createHandler } = await import('../lambda/handler.js');
+    const { configFromProcessEnv } = await import('../lambda/vending/config.js');
     // Parsed here rather than taken from the module's import-time `handler`, so a stack restarted in
     // the same process (tests) gets its new ports, and a bad setting fails the start-up loudly.
     const config = configFromProcessEnv();
-    const { createRequestLogger } = await import('../../lambda/vending/logger.js');
+    const { createRequestLogger } = await import('../lambda/vending/logger.js');
     const clock = settings.now;
     const handler = createHandler(config, {
       ...(settings.writeLog === undefined ? {} : { log: createRequestLogger(settings.writeLog) }),

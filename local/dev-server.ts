@@ -94,8 +94,8 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-/** The repository root (this file is `test/local-stack/dev-server.ts`). */
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The repository root (this file is `local/dev-server.ts`). */
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
 // The Lambda's environment is process-wide, so two stacks at once would fight over it.
 let running = false;
 
