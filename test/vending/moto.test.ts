@@ -6,15 +6,16 @@
  * when `moto_server` is on PATH (the CI image has it); otherwise it is reported as skipped, with the
  * reason in its name, which `npm test`'s summary lists.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHandler } from '../../lambda/handler.js';
 import { parseConfig } from '../../lambda/vending/config.js';
 import type { RequestLogRecord } from '../../lambda/vending/logger.js';
+import { optionalTool } from '../optional-tool.js';
 import { bodyOf, idTokenClaims, mqttUrlEvent, parseMqttUrl } from './helpers.js';
 
-const hasMoto = spawnSync('sh', ['-c', 'command -v moto_server'], { encoding: 'utf8' }).status === 0;
-const SKIP_REASON = 'optional cross-check: skipped, moto_server is not on PATH (pip install "moto[server]>=5,<6" to run it)';
+const motoServer = optionalTool('moto_server', 'pip install "moto[server]>=5,<6"');
+const hasMoto = motoServer.available;
 let moto: ChildProcess | undefined;
 
 beforeAll(async () => {
@@ -48,7 +49,7 @@ afterAll(async () => {
 });
 
 describe('against moto_server STS', () => {
-  it.skipIf(!hasMoto)(`vends a URL signed with a moto session and caches it${hasMoto ? '' : ` (${SKIP_REASON})`}`, async () => {
+  it.skipIf(!hasMoto)(`vends a URL signed with a moto session and caches it${motoServer.skipNote}`, async () => {
     const records: RequestLogRecord[] = [];
     const config = parseConfig({ IOT_ENDPOINT: 'abc123-ats.iot.us-east-1.amazonaws.com', CLIENT_ROLE_ARN: 'arn:aws:iam::123456789012:role/mqtt-client' });
     const handler = createHandler(config, { log: (record) => records.push(record) });
