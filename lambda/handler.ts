@@ -9,12 +9,14 @@ import { signMqttUrlTarget } from './signing/sign-mqtt-url.js';
 import { configFromProcessEnv, type VendingConfig } from './vending/config.js';
 import { perUserCredentialSource, sharedCredentialSource, type CredentialSource, type CredentialsLookup } from './vending/credentials.js';
 import { ConfigurationError } from './vending/errors.js';
+import { groupsFromClaims, type CallerGroups } from './vending/groups.js';
 import { subjectFromClaims } from './vending/identity.js';
 import { createRequestLogger, type RequestLogRecord, type RequestLogger } from './vending/logger.js';
 import { createIsoFormatter } from './vending/iso-time.js';
 import { createOkResponder, errorResponse, mapError } from './vending/response.js';
 import { clientIdFor, parseClientSuffix } from './vending/scope.js';
 import { functionCredentials, stsAssumeRole } from './vending/sts-assume-role.js';
+import { usesGroups } from './vending/topic-templates.js';
 
 /** The Lambda handler's signature. */
 export type MqttUrlHandler = (
@@ -54,6 +56,8 @@ export function createHandler(config: VendingConfig | ConfigurationError, depend
   const ttlMs = config.urlTtlSeconds * 1000;
   const respond = createOkResponder(config.templates);
   const iso = createIsoFormatter();
+  // Without a ${group} template the caller's groups grant nothing, so they are not even read.
+  const groupTemplates = usesGroups(config.templates);
 
   return async (event, context) => {
     const started = performance.now();
@@ -62,30 +66,40 @@ export function createHandler(config: VendingConfig | ConfigurationError, depend
     let sub: string | undefined;
     let clientId: string | undefined;
     let cache: CredentialsLookup | undefined;
+    let groups: CallerGroups | undefined;
     try {
-      sub = subjectFromClaims(event?.requestContext?.authorizer?.jwt?.claims);
+      const claims = event?.requestContext?.authorizer?.jwt?.claims;
+      sub = subjectFromClaims(claims);
       clientId = clientIdFor(sub, parseClientSuffix(event.queryStringParameters?.['clientSuffix']));
-      const scoped = await credentials.credentialsFor(sub);
+      // subjectFromClaims has checked that the claims are an object.
+      if (groupTemplates) groups = groupsFromClaims(claims as Record<string, unknown>, config.groups);
+      const grantee = { sub, groups: groups?.eligible ?? [] };
+      const scoped = await credentials.credentialsFor(grantee);
       cache = scoped.lookup;
       // X-Amz-Date has whole seconds, and the URL's validity counts from it.
       const signedAtMs = Math.floor(now() / 1000) * 1000;
       const url = signMqttUrlTarget({ ...config.target, signingDate: new Date(signedAtMs) }, scoped.credentials);
-      const response = respond({ url, clientId, expiresAt: iso(signedAtMs + ttlMs), endpoint: config.target.host, region: config.target.region }, sub);
-      log({ requestId, apiRequestId, sub, clientId, outcome: 'ok', status: 200, durationMs: performance.now() - started, cache });
+      const response = respond({ url, clientId, expiresAt: iso(signedAtMs + ttlMs), endpoint: config.target.host, region: config.target.region }, grantee);
+      log({ requestId, apiRequestId, sub, clientId, outcome: 'ok', status: 200, durationMs: performance.now() - started, cache, groups: groups?.eligible.length, ineligibleGroups: groups?.ineligible });
       return response;
     } catch (error) {
-      return failed(error, log, { requestId, apiRequestId, sub, clientId, cache }, started);
+      return failed(error, log, { requestId, apiRequestId, sub, clientId, cache, groups: groups?.eligible.length, ineligibleGroups: groups?.ineligible }, started);
     }
   };
 }
 
 function misconfiguredHandler(error: ConfigurationError, log: RequestLogger): MqttUrlHandler {
   return async (event, context) =>
-    failed(error, log, { requestId: context?.awsRequestId, apiRequestId: event?.requestContext?.requestId, sub: undefined, clientId: undefined, cache: undefined }, performance.now());
+    failed(
+      error,
+      log,
+      { requestId: context?.awsRequestId, apiRequestId: event?.requestContext?.requestId, sub: undefined, clientId: undefined, cache: undefined, groups: undefined, ineligibleGroups: undefined },
+      performance.now(),
+    );
 }
 
 /** The request log fields known when a request fails (everything but the outcome and timing). */
-type KnownFields = Pick<RequestLogRecord, 'requestId' | 'apiRequestId' | 'sub' | 'clientId' | 'cache'>;
+type KnownFields = Pick<RequestLogRecord, 'requestId' | 'apiRequestId' | 'sub' | 'clientId' | 'cache' | 'groups' | 'ineligibleGroups'>;
 
 // THE failure path of both handlers: map the error, log it with what is known, answer with it.
 function failed(error: unknown, log: RequestLogger, known: KnownFields, started: number): APIGatewayProxyStructuredResultV2 {
@@ -100,6 +114,7 @@ function defaultCredentialSource(config: VendingConfig, now: () => number): Cred
   return perUserCredentialSource({
     scope: config.scope,
     templates: config.templates,
+    allowRetain: config.allowRetain,
     urlTtlSeconds: config.urlTtlSeconds,
     assumeRole: stsAssumeRole({ region: config.scope.stsRegion, masterCredentials: own }),
     now,

@@ -15,7 +15,7 @@ export class InvalidVendingConfigError extends Error {
    */
   constructor(
     readonly setting: string,
-    requirement: string,
+    readonly requirement: string,
     readonly received: string,
     options?: ErrorOptions,
   ) {

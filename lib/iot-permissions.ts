@@ -19,6 +19,8 @@ export interface TopicNamespace {
   readonly publish: readonly string[];
   /** Templates the user may subscribe to (`iot:Subscribe` on the filter) and receive from (`iot:Receive`). */
   readonly subscribe: readonly string[];
+  /** Whether publishing retained messages is granted (`iot:RetainPublish` on the publish templates). */
+  readonly allowRetain: boolean;
 }
 
 /**
@@ -44,7 +46,7 @@ function iotArn(stack: Stack, region: string, kind: ResourceKind, name: string):
 }
 
 /**
- * IAM statements granting the whole namespace, `${sub}` widened to `*`, and the UUID-shaped client
+ * IAM statements granting the whole namespace, `${sub}` and `${group}` widened to `*`, and the UUID-shaped client
  * IDs Cognito users are vended: this is the ceiling. In per-user scope the Lambda's session policy
  * narrows it to one caller's `sub` at run time; in shared scope it is what every caller gets.
  *
@@ -56,7 +58,9 @@ export function iotRoleStatements(stack: Stack, region: string, namespace: Topic
 
 /**
  * The AWS IoT policy document for the same namespace, with `${sub}` replaced by the policy
- * variable of `identity`. For `thing-name`, CONNECT also requires the certificate to be attached
+ * variable of `identity`. `${group}` templates are left out: AWS IoT policy variables cannot name a
+ * user-pool group (https://docs.aws.amazon.com/iot/latest/developerguide/iot-policy-variables.html),
+ * and a statement left without resources is dropped. For `thing-name`, CONNECT also requires the certificate to be attached
  * to a thing, as AWS recommends for thing policy variables.
  * https://docs.aws.amazon.com/iot/latest/developerguide/thing-policy-variables.html
  *
@@ -80,12 +84,13 @@ function iotStatements(
   stack: Stack,
   region: string,
   namespace: TopicNamespace,
-  resourceName: (template: string) => string,
+  resourceName: (template: string) => string | undefined,
   clientIds: readonly string[],
 ): PolicyStatement[] {
-  const publishTopics = unique(namespace.publish.map(resourceName));
-  const subscribeTopics = unique(namespace.subscribe.map(resourceName));
-  return [
+  const names = (templates: readonly string[]) => unique(templates.map(resourceName).filter((name): name is string => name !== undefined));
+  const publishTopics = names(namespace.publish);
+  const subscribeTopics = names(namespace.subscribe);
+  const statements = [
     new PolicyStatement({
       effect: Effect.ALLOW,
       actions: ['iot:Connect'],
@@ -93,7 +98,8 @@ function iotStatements(
     }),
     new PolicyStatement({
       effect: Effect.ALLOW,
-      actions: ['iot:Publish'],
+      // https://docs.aws.amazon.com/iot/latest/developerguide/retained-message-policy-examples.html
+      actions: namespace.allowRetain ? ['iot:Publish', 'iot:RetainPublish'] : ['iot:Publish'],
       resources: publishTopics.map((topic) => iotArn(stack, region, 'topic', topic)),
     }),
     // Receive is checked on delivery, so it follows what may be subscribed to, not what may be published.
@@ -108,4 +114,5 @@ function iotStatements(
       resources: subscribeTopics.map((filter) => iotArn(stack, region, 'topicfilter', filter)),
     }),
   ];
+  return statements.filter((statement) => statement.resources.length > 0);
 }

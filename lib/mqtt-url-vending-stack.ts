@@ -4,8 +4,9 @@
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { InvalidVendingConfigError } from './config-error.js';
 import { MqttUrlVending } from './mqtt-url-vending.js';
-import { vendingPropsFromContext } from './stack-context.js';
+import { contextSettingFor, vendingPropsFromContext } from './stack-context.js';
 
 /** A stack holding one {@link MqttUrlVending} configured from CDK context. */
 export class MqttUrlVendingStack extends Stack {
@@ -14,7 +15,14 @@ export class MqttUrlVendingStack extends Stack {
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
-    this.vending = new MqttUrlVending(this, 'MqttUrlVending', vendingPropsFromContext(this));
+    const vendingProps = vendingPropsFromContext(this);
+    try {
+      this.vending = new MqttUrlVending(this, 'MqttUrlVending', vendingProps);
+    } catch (error) {
+      // The construct validated the props; every one came from context, so name the key the operator typed.
+      if (!(error instanceof InvalidVendingConfigError)) throw error;
+      throw new InvalidVendingConfigError(contextSettingFor(error.setting), error.requirement, error.received, { cause: error });
+    }
 
     const outputs: Record<string, { value: string; description: string }> = {
       ApiUrl: { value: this.vending.url, description: 'Base URL of the vending API; GET <ApiUrl>/mqtt-url with a Cognito ID or access token' },

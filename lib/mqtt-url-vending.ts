@@ -57,18 +57,46 @@ export interface MqttUrlVendingProps {
   readonly iotEndpoint?: string;
 
   /**
-   * Topic templates a caller may publish to; each contains `${sub}` as a whole topic level and may
-   * use the IAM wildcard `*`. MQTT `+`/`#` are refused (they are literal characters in policies).
+   * Topic templates a caller may publish to, 1..8. Each is private (holds `${sub}`: the caller's
+   * own), per group (holds `${group}`: one grant per eligible Cognito group of the caller) or shared
+   * (no variable: every signed-in caller), with the variable as a whole topic level; it may use the
+   * IAM wildcard `*`. MQTT `+`/`#` are refused (they are literal characters in policies). Together
+   * with `subscribeTopicTemplates` the templates must pass the non-overlap rule (no grant of one
+   * user or group can reach another's topics; see the security docs), checked here at synth.
    * @default - `["users/${sub}/*"]`
    */
   readonly publishTopicTemplates?: string[];
 
   /**
    * Topic templates a caller may subscribe to (and receive from); same rules as
-   * `publishTopicTemplates`. A subscription to `users/<sub>/#` matches `users/<sub>/*`.
+   * `publishTopicTemplates`. A subscription to `users/<sub>/#` matches `users/<sub>/*`. A shared
+   * template here and not in the publish list is read-only (telemetry, broadcasts).
    * @default - `["users/${sub}/*"]`
    */
   readonly subscribeTopicTemplates?: string[];
+
+  /**
+   * Only Cognito groups whose names start with this are eligible for `${group}` templates: 1..64
+   * characters of `A-Z a-z 0-9 _ . : @ -`. Group names outside that character set are never eligible.
+   * @default - every group with a safe name is eligible
+   */
+  readonly groupPrefix?: string;
+
+  /**
+   * The most eligible groups a caller may have, 1..20; a caller with more gets 403
+   * `too_many_groups`. With the templates it bounds the session policy, which must fit STS's 2,048
+   * characters in the worst case (checked here).
+   * @default 4
+   */
+  readonly maxGroups?: number;
+
+  /**
+   * Whether callers may publish retained messages: grants `iot:RetainPublish` on the publish
+   * templates (client role, session policy and AWS IoT policy). Without it a retained publish makes
+   * AWS IoT close the connection.
+   * @default false
+   */
+  readonly allowRetain?: boolean;
 
   /**
    * Lifetime of a vended URL (`X-Amz-Expires`), 1..900 seconds.
@@ -209,7 +237,7 @@ export class MqttUrlVending extends Construct {
       this.iotEndpoint = config.iotEndpoint;
       this.iotRegion = (Token.isUnresolved(config.iotEndpoint) ? undefined : regionFromIotEndpoint(config.iotEndpoint)) ?? stack.region;
     }
-    const namespace = { publish: config.publish, subscribe: config.subscribe };
+    const namespace = { publish: config.publish, subscribe: config.subscribe, allowRetain: config.allowRetain };
 
     this.functionLogGroup = new LogGroup(this, 'HandlerLogs', { retention: config.logRetention });
     this.executionRole = new Role(this, 'ExecutionRole', {
@@ -220,7 +248,7 @@ export class MqttUrlVending extends Construct {
 
     const iotStatements = iotRoleStatements(stack, this.iotRegion, namespace);
     const wildcardReason =
-      'The IoT namespace comes from the topic templates with ${sub} widened to "*": the role can only ever reach the configured client/topic namespace in this account and region. ';
+      'The IoT namespace comes from the topic templates with ${sub} and ${group} widened to "*" (shared templates may hold "*" themselves): the role can only ever reach the configured client/topic namespace in this account and region. ';
     if (config.scope === 'per-user') {
       this.clientRole = new Role(this, 'ClientRole', {
         // Only the vending function may assume it; it does so per caller with a session policy.
@@ -233,7 +261,7 @@ export class MqttUrlVending extends Construct {
       acknowledgeWildcardResources(
         this.clientRole,
         iotStatements,
-        `${wildcardReason}Per caller, the Lambda assumes this role with a session policy that replaces "*" with the caller's own sub, so effective rights are one user's namespace.`,
+        `${wildcardReason}Per caller, the Lambda assumes this role with a session policy that fills each variable with the caller's own sub and eligible groups, so effective rights are that caller's grants; the non-overlap rule, checked at synth, keeps them apart from every other user's and group's.`,
       );
     } else {
       this.clientRole = undefined;
@@ -271,6 +299,9 @@ export class MqttUrlVending extends Construct {
         URL_TTL_SECONDS: String(config.urlTtlSeconds),
         PUBLISH_TOPIC_TEMPLATES: JSON.stringify(config.publish),
         SUBSCRIBE_TOPIC_TEMPLATES: JSON.stringify(config.subscribe),
+        ...(config.groups.prefix === undefined ? {} : { GROUP_PREFIX: config.groups.prefix }),
+        MAX_GROUPS: String(config.groups.max),
+        ALLOW_RETAIN: String(config.allowRetain),
         SESSION_DURATION_SECONDS: String(config.sessionDurationSeconds),
         SESSION_CACHE_SIZE: String(config.sessionCacheSize),
       },

@@ -1,34 +1,28 @@
 /**
- * CDK context → `MqttUrlVendingProps`. Context arrives as JSON values from `cdk.json` or as plain
- * strings from `cdk deploy -c key=value`, so every key accepts both; each is validated here under
- * its context name, so an error points at the key the operator actually typed.
+ * CDK context → `MqttUrlVendingProps`, conversion only. Context arrives as JSON values from
+ * `cdk.json` or as plain strings from `cdk deploy -c key=value`, so each key is converted to the
+ * prop's type (numbers, lists, booleans, `Duration`s) and nothing more: the construct validates its
+ * props once, with the Lambda's own rules, and {@link contextSettingFor} lets the stack name the
+ * context key in the construct's error. A value that cannot even be converted is refused here,
+ * naming its key.
  */
 import { Duration } from 'aws-cdk-lib';
 import { UserPool, UserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import {
-  SESSION_CACHE_SIZE_MAX,
-  SESSION_CACHE_SIZE_MIN,
-  SESSION_DURATION_MAX,
-  SESSION_DURATION_MIN,
-  URL_TTL_MAX,
-  URL_TTL_MIN,
-} from '../lambda/vending/config.js';
+import { MAX_GROUPS_DEFAULT } from '../lambda/vending/config.js';
 import { InvalidVendingConfigError, describeReceived } from './config-error.js';
-import { IOT_POLICY_IDENTITIES, type IotPolicyIdentity } from './iot-permissions.js';
+import type { IotPolicyIdentity } from './iot-permissions.js';
 import type { MqttUrlVendingProps } from './mqtt-url-vending.js';
+import { DEFAULT_TOPIC_TEMPLATES } from './topic-templates.js';
 import {
   DEFAULT_LOG_RETENTION,
   DEFAULT_SESSION_CACHE_SIZE,
   DEFAULT_SESSION_DURATION,
   DEFAULT_THROTTLE,
   DEFAULT_URL_TTL,
-  VENDING_SCOPES,
   type VendingScope,
 } from './vending-settings.js';
-import { DEFAULT_TOPIC_TEMPLATES, validateTopicTemplates } from './topic-templates.js';
-import { validateInteger, validateIotEndpoint, validateOrigin, validatePositiveNumber, validateRetention } from './validate-settings.js';
 
 /** Every context key the stack reads, with its default (the same values `cdk.json` documents). */
 export const CONTEXT_DEFAULTS = Object.freeze({
@@ -42,6 +36,10 @@ export const CONTEXT_DEFAULTS = Object.freeze({
   allowedOrigins: [] as readonly string[],
   publishTopicTemplates: DEFAULT_TOPIC_TEMPLATES,
   subscribeTopicTemplates: DEFAULT_TOPIC_TEMPLATES,
+  /** Empty: every group with a safe name is eligible for `${group}` templates. */
+  groupPrefix: '',
+  maxGroups: MAX_GROUPS_DEFAULT,
+  allowRetain: false,
   throttleRateLimit: DEFAULT_THROTTLE.rateLimit,
   throttleBurstLimit: DEFAULT_THROTTLE.burstLimit,
   logRetentionDays: DEFAULT_LOG_RETENTION as number,
@@ -55,64 +53,103 @@ export const CONTEXT_DEFAULTS = Object.freeze({
 /** A context key the stack reads. */
 export type ContextKey = keyof typeof CONTEXT_DEFAULTS;
 
-const settingName = (key: ContextKey): string => `context "${key}"`;
+/** How an error names a context key. */
+export const contextSetting = (key: ContextKey): string => `context "${key}"`;
+
+// The props whose context key has another name; every other prop is read from the key of its name.
+const CONTEXT_KEY_OF_PROP: Readonly<Record<string, ContextKey>> = {
+  urlTtl: 'urlTtlSeconds',
+  sessionDuration: 'sessionDurationSeconds',
+  'throttle.rateLimit': 'throttleRateLimit',
+  'throttle.burstLimit': 'throttleBurstLimit',
+  logRetention: 'logRetentionDays',
+  userPoolClients: 'userPoolClientIds',
+  userPool: 'userPoolId',
+};
+
+/**
+ * The context setting behind a construct setting named in an error: `publishTopicTemplates[2]` →
+ * `context "publishTopicTemplates"[2]`, `urlTtl` → `context "urlTtlSeconds"`, and a combined
+ * `publishTopicTemplates + subscribeTopicTemplates` → both keys.
+ */
+export function contextSettingFor(propSetting: string): string {
+  return propSetting.replace(/[A-Za-z]+(?:\.[A-Za-z]+)?/g, (prop) => {
+    const key = CONTEXT_KEY_OF_PROP[prop] ?? (prop in CONTEXT_DEFAULTS ? (prop as ContextKey) : undefined);
+    return key === undefined ? prop : contextSetting(key);
+  });
+}
 
 function read(scope: Construct, key: ContextKey): unknown {
   const value: unknown = scope.node.tryGetContext(key);
   return value === undefined || value === null ? CONTEXT_DEFAULTS[key] : value;
 }
 
-function readNumber(scope: Construct, key: ContextKey): unknown {
+/** Numbers: `-c key=600` arrives as the string "600". Anything else is left for the construct to refuse. */
+function readNumber(scope: Construct, key: ContextKey): number {
   const value = read(scope, key);
-  // `-c key=600` arrives as the string "600".
-  return typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value;
+  const number = typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value;
+  if (typeof number !== 'number') throw new InvalidVendingConfigError(contextSetting(key), 'must be a number', describeReceived(value));
+  return number;
+}
+
+function readSeconds(scope: Construct, key: ContextKey): Duration {
+  const seconds = readNumber(scope, key);
+  try {
+    return Duration.seconds(seconds);
+  } catch (cause) {
+    // Duration refuses negative and non-finite amounts itself.
+    throw new InvalidVendingConfigError(contextSetting(key), 'must be a whole number of seconds', describeReceived(seconds), { cause });
+  }
 }
 
 function readString(scope: Construct, key: ContextKey): string {
   const value = read(scope, key);
-  if (typeof value !== 'string') throw new InvalidVendingConfigError(settingName(key), 'must be a string', describeReceived(value));
+  if (typeof value !== 'string') throw new InvalidVendingConfigError(contextSetting(key), 'must be a string', describeReceived(value));
   return value.trim();
 }
 
-/** Arrays: a JSON array, a JSON array in a string, or a comma-separated string ("" is empty). */
-function readList(scope: Construct, key: ContextKey): unknown {
+/** Booleans: `true`/`false`, or the strings "true"/"false" from `-c`. */
+function readBoolean(scope: Construct, key: ContextKey): boolean {
   const value = read(scope, key);
-  if (typeof value !== 'string') return value;
-  const text = value.trim();
-  if (text.startsWith('[')) {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch (cause) {
-      throw new InvalidVendingConfigError(settingName(key), 'must be a JSON array or a comma-separated list', describeReceived(value), { cause });
-    }
-  }
-  return text === '' ? [] : text.split(',').map((item) => item.trim());
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new InvalidVendingConfigError(contextSetting(key), 'must be true or false', describeReceived(value));
 }
 
-function oneOf<T extends string>(key: ContextKey, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value)) {
-    throw new InvalidVendingConfigError(settingName(key), `must be one of ${allowed.join(', ')}`, describeReceived(value));
+/** Arrays: a JSON array, a JSON array in a string, or a comma-separated string ("" is empty). */
+function readList(scope: Construct, key: ContextKey): unknown[] {
+  const value = read(scope, key);
+  let list = value;
+  if (typeof value === 'string') {
+    const text = value.trim();
+    if (text.startsWith('[')) {
+      try {
+        list = JSON.parse(text) as unknown;
+      } catch (cause) {
+        throw new InvalidVendingConfigError(contextSetting(key), 'must be a JSON array or a comma-separated list', describeReceived(value), { cause });
+      }
+    } else {
+      list = text === '' ? [] : text.split(',').map((item) => item.trim());
+    }
   }
-  return value as T;
+  if (!Array.isArray(list)) throw new InvalidVendingConfigError(contextSetting(key), 'must be a list (a JSON array or a comma-separated string)', describeReceived(value));
+  return list;
 }
 
 function importUserPool(scope: Construct): Pick<MqttUrlVendingProps, 'userPool' | 'userPoolClients'> {
   const userPoolId = readString(scope, 'userPoolId');
   const clientIds = readList(scope, 'userPoolClientIds');
-  if (!Array.isArray(clientIds) || !clientIds.every((id): id is string => typeof id === 'string' && /^[\w+]{1,128}$/.test(id))) {
-    throw new InvalidVendingConfigError(settingName('userPoolClientIds'), 'must be a list of app client ids', describeReceived(clientIds));
+  if (!clientIds.every((id): id is string => typeof id === 'string' && /^[\w+]{1,128}$/.test(id))) {
+    throw new InvalidVendingConfigError(contextSetting('userPoolClientIds'), 'must be a list of app client ids', describeReceived(clientIds));
   }
   if (userPoolId === '') {
     if (clientIds.length > 0) {
-      throw new InvalidVendingConfigError(settingName('userPoolClientIds'), 'needs context "userPoolId" (the pool the clients belong to)', describeReceived(clientIds));
+      throw new InvalidVendingConfigError(contextSetting('userPoolClientIds'), 'needs context "userPoolId" (the pool the clients belong to)', describeReceived(clientIds));
     }
     return {};
   }
   if (!/^[\w-]+_[0-9a-zA-Z]+$/.test(userPoolId)) {
-    throw new InvalidVendingConfigError(settingName('userPoolId'), 'must be a user pool id such as eu-west-1_AbCdEf123', describeReceived(userPoolId));
-  }
-  if (clientIds.length === 0) {
-    throw new InvalidVendingConfigError(settingName('userPoolClientIds'), 'must name at least one app client of context "userPoolId"', describeReceived(clientIds));
+    throw new InvalidVendingConfigError(contextSetting('userPoolId'), 'must be a user pool id such as eu-west-1_AbCdEf123', describeReceived(userPoolId));
   }
   return {
     userPool: UserPool.fromUserPoolId(scope, 'ImportedUserPool', userPoolId),
@@ -121,30 +158,27 @@ function importUserPool(scope: Construct): Pick<MqttUrlVendingProps, 'userPool' 
 }
 
 /**
- * Reads and validates every context key (see {@link CONTEXT_DEFAULTS}) into construct props.
- * `scope` is where imported user pool references are created.
+ * Converts every context key (see {@link CONTEXT_DEFAULTS}) into construct props. `scope` is where
+ * imported user pool references are created. The values are validated by the construct.
  */
 export function vendingPropsFromContext(scope: Construct): MqttUrlVendingProps {
   const endpoint = readString(scope, 'iotEndpoint');
-  const origins = readList(scope, 'allowedOrigins');
-  if (!Array.isArray(origins)) {
-    throw new InvalidVendingConfigError(settingName('allowedOrigins'), 'must be a list of origins', describeReceived(origins));
-  }
+  const groupPrefix = readString(scope, 'groupPrefix');
   return {
     ...importUserPool(scope),
-    iotEndpoint: endpoint === '' ? undefined : validateIotEndpoint(settingName('iotEndpoint'), endpoint),
-    scope: oneOf('scope', readString(scope, 'scope'), VENDING_SCOPES),
-    urlTtl: Duration.seconds(validateInteger(settingName('urlTtlSeconds'), readNumber(scope, 'urlTtlSeconds'), URL_TTL_MIN, URL_TTL_MAX)),
-    sessionDuration: Duration.seconds(validateInteger(settingName('sessionDurationSeconds'), readNumber(scope, 'sessionDurationSeconds'), SESSION_DURATION_MIN, SESSION_DURATION_MAX)),
-    sessionCacheSize: validateInteger(settingName('sessionCacheSize'), readNumber(scope, 'sessionCacheSize'), SESSION_CACHE_SIZE_MIN, SESSION_CACHE_SIZE_MAX),
-    allowedOrigins: origins.map((origin: unknown, index) => validateOrigin(`${settingName('allowedOrigins')}[${index}]`, origin)),
-    publishTopicTemplates: validateTopicTemplates(settingName('publishTopicTemplates'), readList(scope, 'publishTopicTemplates')),
-    subscribeTopicTemplates: validateTopicTemplates(settingName('subscribeTopicTemplates'), readList(scope, 'subscribeTopicTemplates')),
-    throttle: {
-      rateLimit: validatePositiveNumber(settingName('throttleRateLimit'), readNumber(scope, 'throttleRateLimit')),
-      burstLimit: validateInteger(settingName('throttleBurstLimit'), readNumber(scope, 'throttleBurstLimit'), 1, Number.MAX_SAFE_INTEGER),
-    },
-    logRetention: validateRetention(settingName('logRetentionDays'), readNumber(scope, 'logRetentionDays')) satisfies RetentionDays,
-    iotPolicyIdentity: oneOf('iotPolicyIdentity', readString(scope, 'iotPolicyIdentity'), IOT_POLICY_IDENTITIES),
+    iotEndpoint: endpoint === '' ? undefined : endpoint,
+    scope: readString(scope, 'scope') as VendingScope,
+    urlTtl: readSeconds(scope, 'urlTtlSeconds'),
+    sessionDuration: readSeconds(scope, 'sessionDurationSeconds'),
+    sessionCacheSize: readNumber(scope, 'sessionCacheSize'),
+    allowedOrigins: readList(scope, 'allowedOrigins') as string[],
+    publishTopicTemplates: readList(scope, 'publishTopicTemplates') as string[],
+    subscribeTopicTemplates: readList(scope, 'subscribeTopicTemplates') as string[],
+    groupPrefix: groupPrefix === '' ? undefined : groupPrefix,
+    maxGroups: readNumber(scope, 'maxGroups'),
+    allowRetain: readBoolean(scope, 'allowRetain'),
+    throttle: { rateLimit: readNumber(scope, 'throttleRateLimit'), burstLimit: readNumber(scope, 'throttleBurstLimit') },
+    logRetention: readNumber(scope, 'logRetentionDays') as RetentionDays,
+    iotPolicyIdentity: readString(scope, 'iotPolicyIdentity') as IotPolicyIdentity,
   };
 }

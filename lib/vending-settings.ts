@@ -6,6 +6,9 @@ import { Duration, Token } from 'aws-cdk-lib';
 import type { ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
+  MAX_GROUPS_DEFAULT,
+  MAX_GROUPS_MAX,
+  MAX_GROUPS_MIN,
   SESSION_CACHE_SIZE_DEFAULT,
   SESSION_CACHE_SIZE_MAX,
   SESSION_CACHE_SIZE_MIN,
@@ -20,7 +23,8 @@ import {
 import { InvalidVendingConfigError, describeReceived } from './config-error.js';
 import { IOT_POLICY_IDENTITIES, type IotPolicyIdentity } from './iot-permissions.js';
 import type { MqttUrlVendingProps } from './mqtt-url-vending.js';
-import { DEFAULT_TOPIC_TEMPLATES, assertSessionPolicyFits, validateTopicTemplates } from './topic-templates.js';
+import { groupPrefixProblem, type GroupSettings } from '../lambda/vending/groups.js';
+import { DEFAULT_TOPIC_TEMPLATES, assertNoGrantOverlap, assertSessionPolicyFits, validateTopicTemplates } from './topic-templates.js';
 import { validateDurationSeconds, validateInteger, validateIotEndpoint, validateOrigin, validatePositiveNumber, validateRetention } from './validate-settings.js';
 
 /**
@@ -54,6 +58,10 @@ export interface ResolvedVendingProps {
   readonly publish: readonly string[];
   /** The subscribe (and receive) topic templates. */
   readonly subscribe: readonly string[];
+  /** Which of a caller's groups `${group}` templates are filled with. */
+  readonly groups: GroupSettings;
+  /** Whether publish grants include `iot:RetainPublish`. */
+  readonly allowRetain: boolean;
   /** URL lifetime in seconds, 1..900. */
   readonly urlTtlSeconds: number;
   /** Per-user STS session length in seconds, 900..3600. */
@@ -87,7 +95,14 @@ export function resolveVendingProps(props: MqttUrlVendingProps): ResolvedVending
     : validateIotEndpoint('iotEndpoint', props.iotEndpoint);
   const publish = validateTopicTemplates('publishTopicTemplates', props.publishTopicTemplates ?? [...DEFAULT_TOPIC_TEMPLATES]);
   const subscribe = validateTopicTemplates('subscribeTopicTemplates', props.subscribeTopicTemplates ?? [...DEFAULT_TOPIC_TEMPLATES]);
-  assertSessionPolicyFits(publish, subscribe);
+  assertNoGrantOverlap({ publish, subscribe });
+  const groupPrefix = props.groupPrefix;
+  const prefixProblem = groupPrefix === undefined ? undefined : groupPrefixProblem(groupPrefix);
+  if (prefixProblem !== undefined) throw new InvalidVendingConfigError('groupPrefix', prefixProblem, describeReceived(groupPrefix));
+  const groups: GroupSettings = { prefix: groupPrefix, max: validateInteger('maxGroups', props.maxGroups ?? MAX_GROUPS_DEFAULT, MAX_GROUPS_MIN, MAX_GROUPS_MAX) };
+  const allowRetain = props.allowRetain ?? false;
+  if (typeof allowRetain !== 'boolean') throw new InvalidVendingConfigError('allowRetain', 'must be true or false', describeReceived(allowRetain));
+  assertSessionPolicyFits({ publish, subscribe }, groups, allowRetain);
   const scope = props.scope ?? 'per-user';
   if (!VENDING_SCOPES.includes(scope)) {
     throw new InvalidVendingConfigError('scope', `must be one of ${VENDING_SCOPES.join(', ')}`, describeReceived(scope));
@@ -116,6 +131,8 @@ export function resolveVendingProps(props: MqttUrlVendingProps): ResolvedVending
     iotEndpoint,
     publish,
     subscribe,
+    groups,
+    allowRetain,
     urlTtlSeconds,
     sessionDurationSeconds,
     sessionCacheSize: validateInteger('sessionCacheSize', props.sessionCacheSize ?? DEFAULT_SESSION_CACHE_SIZE, SESSION_CACHE_SIZE_MIN, SESSION_CACHE_SIZE_MAX),

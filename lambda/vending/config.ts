@@ -10,8 +10,10 @@ import { describeValue } from '../signing/errors.js';
 import { parseHost, validateRegion } from '../signing/validate.js';
 import { ConfigurationError } from './errors.js';
 import { MAX_SUBJECT_LENGTH } from './identity.js';
+import { grantOverlap } from './grant-overlap.js';
+import { MAX_GROUP_NAME_LENGTH, groupPrefixProblem, type GroupSettings } from './groups.js';
 import { MAX_SESSION_POLICY_CHARS, worstCaseSessionPolicyLength, type IotArnContext } from './scope.js';
-import { DEFAULT_TOPIC_TEMPLATE, topicTemplateListProblem, type TopicTemplates } from './topic-templates.js';
+import { DEFAULT_TOPIC_TEMPLATE, topicTemplateListProblem, usesGroups, type TopicTemplates } from './topic-templates.js';
 
 /** The environment as a plain record (the shape of `process.env`). */
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -52,6 +54,10 @@ export interface VendingConfig {
    * CDK construct applies (`topic-templates.ts`).
    */
   readonly templates: TopicTemplates;
+  /** `GROUP_PREFIX` and `MAX_GROUPS`: which of the caller's groups `${group}` templates are filled with. */
+  readonly groups: GroupSettings;
+  /** `ALLOW_RETAIN`: whether publish grants include `iot:RetainPublish`. */
+  readonly allowRetain: boolean;
   /** Per-user (`CLIENT_ROLE_ARN` set) or shared scope. */
   readonly scope: PerUserScope | SharedScope;
 }
@@ -77,6 +83,14 @@ export const SESSION_CACHE_SIZE_DEFAULT = 10_000;
 export const SESSION_CACHE_SIZE_MIN = 1;
 /** Largest `SESSION_CACHE_SIZE`. */
 export const SESSION_CACHE_SIZE_MAX = 1_000_000;
+/** Default of `MAX_GROUPS`. */
+export const MAX_GROUPS_DEFAULT = 4;
+/** Smallest `MAX_GROUPS`. */
+export const MAX_GROUPS_MIN = 1;
+/** Largest `MAX_GROUPS`: a session policy has room for few grants anyway (2,048 characters). */
+export const MAX_GROUPS_MAX = 20;
+/** The environment's names for the two template lists, as refusals name them. */
+const LIST_NAMES = { publish: 'PUBLISH_TOPIC_TEMPLATES', subscribe: 'SUBSCRIBE_TOPIC_TEMPLATES' } as const;
 /**
  * A session is refreshed once less than the URL TTL plus this margin remains, so a URL never
  * outlives the credentials it was signed with.
@@ -95,11 +109,18 @@ export function parseConfig(env: Environment): VendingConfig {
   const urlTtlSeconds = integerVariable(env, 'URL_TTL_SECONDS', URL_TTL_DEFAULT, URL_TTL_MIN, URL_TTL_MAX);
   const target = signingTarget(env, urlTtlSeconds);
   const templates: TopicTemplates = {
-    publish: templatesVariable(env, 'PUBLISH_TOPIC_TEMPLATES'),
-    subscribe: templatesVariable(env, 'SUBSCRIBE_TOPIC_TEMPLATES'),
+    publish: templatesVariable(env, LIST_NAMES.publish),
+    subscribe: templatesVariable(env, LIST_NAMES.subscribe),
   };
+  const overlap = grantOverlap(templates, LIST_NAMES);
+  if (overlap !== undefined) throw new ConfigurationError(LIST_NAMES[overlap.reaching.list], overlap.explanation);
+  const groups: GroupSettings = {
+    prefix: groupPrefixVariable(env),
+    max: integerVariable(env, 'MAX_GROUPS', MAX_GROUPS_DEFAULT, MAX_GROUPS_MIN, MAX_GROUPS_MAX),
+  };
+  const allowRetain = booleanVariable(env, 'ALLOW_RETAIN');
   const roleArn = env['CLIENT_ROLE_ARN'];
-  if (roleArn === undefined) return { target, urlTtlSeconds, templates, scope: { kind: 'shared' } };
+  if (roleArn === undefined) return { target, urlTtlSeconds, templates, groups, allowRetain, scope: { kind: 'shared' } };
 
   const roleMatch = ROLE_ARN.exec(roleArn);
   if (roleMatch === null) {
@@ -114,12 +135,16 @@ export function parseConfig(env: Environment): VendingConfig {
     );
   }
   const sessionCacheSize = integerVariable(env, 'SESSION_CACHE_SIZE', SESSION_CACHE_SIZE_DEFAULT, SESSION_CACHE_SIZE_MIN, SESSION_CACHE_SIZE_MAX);
-  assertPolicyFits(templates, arn);
+  const worst = worstCaseSessionPolicyLength(templates, arn, groups, allowRetain);
+  const tooLong = sessionPolicyBudgetProblem(worst, templates, groups);
+  if (tooLong !== undefined) throw new ConfigurationError(LIST_NAMES.publish, `with ${LIST_NAMES.subscribe}${tooLong}`);
   const stsRegion = env['AWS_REGION'] === undefined ? target.region : regionVariable(env, 'AWS_REGION');
   return {
     target,
     urlTtlSeconds,
     templates,
+    groups,
+    allowRetain,
     scope: { kind: 'per-user', roleArn, arn, sessionDurationSeconds, sessionCacheSize, stsRegion },
   };
 }
@@ -193,15 +218,32 @@ function templatesVariable(env: Environment, name: string): string[] {
 }
 
 /**
- * Refuses, at cold start, templates whose session policy would exceed STS's limit for the longest
- * allowed `sub`; otherwise the failure would only show, per request, for users with long subs.
+ * Why a worst-case session policy of `worst` characters is too long, phrased to follow the template
+ * lists' names, with what to reduce; `undefined` when it fits STS's limit. Shared with the CDK
+ * construct, so synth and cold start say the same. Without this check the failure would only show,
+ * per request, for users with long subs or many groups.
  */
-function assertPolicyFits(templates: TopicTemplates, arn: IotArnContext): void {
-  const worst = worstCaseSessionPolicyLength(templates, arn);
-  if (worst > MAX_SESSION_POLICY_CHARS) {
-    throw new ConfigurationError(
-      'PUBLISH_TOPIC_TEMPLATES',
-      `with SUBSCRIBE_TOPIC_TEMPLATES makes session policies of up to ${worst} characters (subs may have ${MAX_SUBJECT_LENGTH} characters), over STS's ${MAX_SESSION_POLICY_CHARS}: use fewer or shorter templates (a trailing * covers sub-topics)`,
-    );
-  }
+export function sessionPolicyBudgetProblem(worst: number, templates: TopicTemplates, groups: GroupSettings): string | undefined {
+  if (worst <= MAX_SESSION_POLICY_CHARS) return undefined;
+  const groupsPart = usesGroups(templates) ? `, ${groups.max} groups of up to ${MAX_GROUP_NAME_LENGTH} characters` : '';
+  const reduce = usesGroups(templates) ? 'lower the maximum number of groups, or use fewer or shorter templates' : 'use fewer or shorter templates';
+  return (
+    ` makes session policies of up to ${worst} characters (subs of up to ${MAX_SUBJECT_LENGTH} characters${groupsPart}), over STS's ` +
+    `${MAX_SESSION_POLICY_CHARS}: ${reduce} (a trailing * covers sub-topics)`
+  );
+}
+
+function groupPrefixVariable(env: Environment): string | undefined {
+  const prefix = env['GROUP_PREFIX'];
+  if (prefix === undefined || prefix === '') return undefined;
+  const problem = groupPrefixProblem(prefix);
+  if (problem !== undefined) throw new ConfigurationError('GROUP_PREFIX', `${problem}, or unset (received ${describeValue(prefix)})`);
+  return prefix;
+}
+
+function booleanVariable(env: Environment, name: string): boolean {
+  const text = env[name];
+  if (text === undefined || text === 'false') return false;
+  if (text === 'true') return true;
+  throw new ConfigurationError(name, `must be true or false (received ${describeValue(text)})`);
 }

@@ -10,7 +10,7 @@ import { CredentialsUnavailableError } from './errors.js';
 import { roleSessionNameFor } from './role-session-name.js';
 import { sessionPolicyFor } from './scope.js';
 import { SessionCache, type Expiring } from './session-cache.js';
-import type { TopicTemplates } from './topic-templates.js';
+import type { Grantee, TopicTemplates } from './topic-templates.js';
 
 /**
  * How long a request waits for STS before it is answered 503, leaving half of a 10 s Lambda timeout
@@ -35,7 +35,7 @@ export interface AssumeRoleRequest {
   readonly roleArn: string;
   /** The caller's session name (`roleSessionNameFor(sub)`), shown in CloudTrail. */
   readonly roleSessionName: string;
-  /** The session policy JSON (`sessionPolicyFor(sub, …)`) that narrows the role to the caller. */
+  /** The session policy JSON (`sessionPolicyFor(grantee, …)`) that narrows the role to the caller. */
   readonly policy: string;
   /** How long the session lasts (`SESSION_DURATION_SECONDS`). */
   readonly durationSeconds: number;
@@ -62,10 +62,10 @@ export interface ScopedCredentials {
 /** Gives each caller the credentials its URL is signed with. */
 export interface CredentialSource {
   /**
-   * @param sub a `sub` validated by `subjectFromClaims`
+   * @param grantee a `sub` validated by `subjectFromClaims` and its eligible groups (`groupsFromClaims`)
    * @throws CredentialsUnavailableError (HTTP 503) or ConfigurationError (HTTP 500)
    */
-  credentialsFor(sub: string): Promise<ScopedCredentials>;
+  credentialsFor(grantee: Grantee): Promise<ScopedCredentials>;
 }
 
 /** Options of {@link perUserCredentialSource}. */
@@ -74,6 +74,8 @@ export interface PerUserCredentialSourceOptions {
   readonly scope: PerUserScope;
   /** The topic templates each session policy is built from. */
   readonly templates: TopicTemplates;
+  /** Whether session policies grant `iot:RetainPublish` on the publish topics (`ALLOW_RETAIN`). */
+  readonly allowRetain: boolean;
   /** The URL TTL: a cached session is replaced once less than this plus 60 s of it remains. */
   readonly urlTtlSeconds: number;
   /** The STS call (`stsAssumeRole` in production). */
@@ -94,12 +96,14 @@ export interface PerUserCredentialSourceOptions {
 }
 
 /**
- * Per-user scope: one STS session per `sub`, kept in a bounded LRU, assumed at most once at a time
- * per `sub` (even past a request's deadline), and replaced once less than the URL TTL + 60 s of it
- * remains.
+ * Per-user scope: one STS session per caller, a `sub` with its set of eligible groups, kept in a
+ * bounded LRU, assumed at most once at a time per caller (even past a request's deadline), and
+ * replaced once less than the URL TTL + 60 s of it remains. Because the groups are part of the key,
+ * a change of membership takes effect at the caller's next vend: the old session (and its policy) is
+ * simply not looked up again.
  */
 export function perUserCredentialSource(options: PerUserCredentialSourceOptions): CredentialSource {
-  const { scope, templates, assumeRole } = options;
+  const { scope, templates, assumeRole, allowRetain } = options;
   const now = options.now ?? Date.now;
   const deadlineMs = options.deadlineMs ?? STS_DEADLINE_DEFAULT_MS;
   const minRemainingMs = (options.urlTtlSeconds + SESSION_REFRESH_MARGIN_SECONDS) * 1000;
@@ -110,11 +114,11 @@ export function perUserCredentialSource(options: PerUserCredentialSourceOptions)
     waitTimeoutError: () => new CredentialsUnavailableError(`STS did not answer AssumeRole within ${deadlineMs} ms`, false),
   });
 
-  const assume = async (sub: string): Promise<SessionCredentials> => {
+  const assume = async (grantee: Grantee): Promise<SessionCredentials> => {
     const session = await assumeRole({
       roleArn: scope.roleArn,
-      roleSessionName: roleSessionNameFor(sub),
-      policy: sessionPolicyFor(sub, templates, scope.arn),
+      roleSessionName: roleSessionNameFor(grantee.sub),
+      policy: sessionPolicyFor(grantee, templates, scope.arn, allowRetain),
       durationSeconds: scope.sessionDurationSeconds,
     });
     // A session that would end before a URL signed now does is useless, and caching it would make
@@ -126,11 +130,19 @@ export function perUserCredentialSource(options: PerUserCredentialSourceOptions)
   };
 
   return {
-    async credentialsFor(sub) {
-      const { value, hit } = await cache.get(sub, minRemainingMs, () => assume(sub));
+    async credentialsFor(grantee) {
+      const { value, hit } = await cache.get(cacheKeyOf(grantee), minRemainingMs, () => assume(grantee));
       return { credentials: value, lookup: hit ? 'hit' : 'miss' };
     },
   };
+}
+
+/**
+ * The session cache key of a caller: its `sub`, then its groups. Unambiguous, since neither a `sub`
+ * nor an eligible group name can hold a newline or a comma.
+ */
+export function cacheKeyOf(grantee: Grantee): string {
+  return grantee.groups.length === 0 ? grantee.sub : `${grantee.sub}\n${grantee.groups.join(',')}`;
 }
 
 /**

@@ -69,6 +69,22 @@ export class ForbiddenSubjectError extends VendingFailure {
   }
 }
 
+/**
+ * The caller belongs to more eligible groups than the deployment grants (`MAX_GROUPS`): its session
+ * policy could outgrow STS's budget, so it is refused rather than silently given a subset.
+ */
+export class TooManyGroupsError extends VendingFailure {
+  override readonly name = 'TooManyGroupsError';
+  /** The configured maximum (`MAX_GROUPS`), named in the public message. */
+  readonly max: number;
+
+  /** @param message a log-safe explanation; @param max the configured maximum */
+  constructor(message: string, max: number) {
+    super(message);
+    this.max = max;
+  }
+}
+
 /** A query parameter is malformed. `parameter` names it. */
 export class InvalidRequestError extends VendingFailure {
   override readonly name = 'InvalidRequestError';

@@ -21,8 +21,9 @@ export const SUBJECT_PATTERN = new RegExp(`^[A-Za-z0-9_.:@-]{1,${MAX_SUBJECT_LEN
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 const UUID_SUBJECT = new RegExp(`^${UUID}$`);
 
-// A sub that starts like a UUID user's suffixed client ID.
-const UUID_THEN_DASH = new RegExp(`^${UUID}-`);
+// A sub that starts like a UUID user's suffixed client ID. Case is ignored: the guard must refuse
+// anything that could be read as a UUID, whatever another system does with letter case.
+const UUID_THEN_DASH = new RegExp(`^${UUID}-`, 'i');
 
 /**
  * The client IDs a Cognito user can ever be vended, as IAM resource names: `<uuid>` and

@@ -30,6 +30,10 @@ export interface RequestLogRecord {
   readonly durationMs: number;
   /** Whether the credentials came from the session cache; `undefined` when none were needed. */
   readonly cache: CredentialsLookup | undefined;
+  /** How many eligible groups the caller was granted, when they were read (`${group}` templates). */
+  readonly groups?: number | undefined;
+  /** How many of the caller's groups were left out as ineligible (unsafe name, wrong prefix). */
+  readonly ineligibleGroups?: number | undefined;
   /** The error that decided the outcome, if any. */
   readonly error?: unknown;
 }
@@ -60,6 +64,8 @@ export function createRequestLogger(write: LogWriter = stdoutWriter): RequestLog
         outcome: record.outcome,
         status: record.status,
         cache: record.cache,
+        groups: record.groups,
+        ineligibleGroups: record.ineligibleGroups,
         durationMs: Math.round(record.durationMs * 1000) / 1000,
         error: record.error === undefined ? undefined : describeError(record.error),
       }),

@@ -9,9 +9,10 @@ import {
   ForbiddenSubjectError,
   InvalidRequestError,
   MissingIdentityError,
+  TooManyGroupsError,
   type ForbiddenSubjectReason,
 } from './errors.js';
-import { SUB_PLACEHOLDER, type TopicTemplates } from './topic-templates.js';
+import { grantedTopics, type Grantee, type TopicTemplates } from './topic-templates.js';
 
 /** The body of a successful `GET /mqtt-url`. */
 export interface MqttUrlBody {
@@ -26,17 +27,18 @@ export interface MqttUrlBody {
   /** The region the URL is signed for. */
   readonly region: string;
   /**
-   * The caller's topics (templates with its `sub` substituted): `publish` may be published to,
+   * Exactly what the caller was granted, every variable replaced: private templates with its `sub`,
+   * group templates once per eligible group, shared ones as written. `publish` may be published to,
    * `subscribe` subscribed to and received from.
    */
   readonly topics: { readonly publish: readonly string[]; readonly subscribe: readonly string[] };
 }
 
-/** The per-request fields of a {@link MqttUrlBody}; the topics follow from the `sub`. */
+/** The per-request fields of a {@link MqttUrlBody}; the topics follow from the grantee. */
 export type MqttUrlFields = Omit<MqttUrlBody, 'topics'>;
 
 /** Builds the 200 response for one caller. */
-export type OkResponder = (fields: MqttUrlFields, sub: string) => APIGatewayProxyStructuredResultV2;
+export type OkResponder = (fields: MqttUrlFields, grantee: Grantee) => APIGatewayProxyStructuredResultV2;
 
 /** An error's HTTP mapping. */
 export interface ErrorMapping {
@@ -68,6 +70,9 @@ export function mapError(error: unknown): ErrorMapping {
   if (error instanceof InvalidRequestError) return { status: 400, code: 'invalid_request', message: error.message };
   if (error instanceof MissingIdentityError) return { status: 401, code: 'unauthorized', message: 'The token carries no usable identity (sub).' };
   if (error instanceof ForbiddenSubjectError) return { status: 403, code: 'forbidden', message: FORBIDDEN_MESSAGES[error.reason] };
+  if (error instanceof TooManyGroupsError) {
+    return { status: 403, code: 'too_many_groups', message: `This identity belongs to more than ${error.max} eligible groups, the most this service grants.` };
+  }
   if (error instanceof CredentialsUnavailableError) {
     return {
       status: 503,
@@ -85,19 +90,19 @@ export function mapError(error: unknown): ErrorMapping {
  *
  * The body is written without `JSON.stringify`, which would spend more time scanning the ~1–3 KB URL
  * for characters to escape than the signer spends making it. Every value spliced in is JSON-safe by
- * construction: the URL is a validated host plus an RFC 3986-encoded query; `clientId`, `sub`,
- * `endpoint`, `region` and `expiresAt` are validated against patterns without `"`, `\` or controls.
- * The topics are `JSON.stringify`'d once, with `${sub}` left in, and the `sub` substituted per request.
+ * construction: the URL is a validated host plus an RFC 3986-encoded query; `clientId`, `sub`, group
+ * names, `endpoint`, `region` and `expiresAt` are validated against patterns without `"`, `\` or
+ * controls. Only the short topic lists (`grantedTopics`) go through `JSON.stringify`.
  * `test/vending/response-and-logger.test.ts` checks the output against `JSON.stringify`.
  */
 export function createOkResponder(templates: TopicTemplates): OkResponder {
-  const topicsJson = JSON.stringify({ publish: templates.publish, subscribe: templates.subscribe });
-  return (fields, sub) => ({
+  return (fields, grantee) => ({
     statusCode: 200,
     headers: { ...BASE_HEADERS },
     body:
       `{"url":"${fields.url}","clientId":"${fields.clientId}","expiresAt":"${fields.expiresAt}",` +
-      `"endpoint":"${fields.endpoint}","region":"${fields.region}","topics":${topicsJson.replaceAll(SUB_PLACEHOLDER, sub)}}`,
+      `"endpoint":"${fields.endpoint}","region":"${fields.region}","topics":{"publish":${JSON.stringify(grantedTopics(templates.publish, grantee))},` +
+      `"subscribe":${JSON.stringify(grantedTopics(templates.subscribe, grantee))}}}`,
   });
 }
 

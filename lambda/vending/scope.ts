@@ -1,14 +1,15 @@
 /**
- * A caller's MQTT scope, derived from its `sub` alone: its client ID, and the STS session policy
- * that confines the assumed client role to its client IDs and topics. Pure functions (no `node:`
+ * A caller's MQTT scope, derived from its `sub` and eligible groups: its client ID, and the STS
+ * session policy that confines the assumed client role to its client IDs and granted topics. Pure functions (no `node:`
  * imports), so the CDK construct checks its settings with the very code the Lambda runs.
  *
  * Session policies intersect with the client role's own policy, so they can only narrow it:
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session
  */
 import { InvalidRequestError } from './errors.js';
+import { MAX_GROUP_NAME_LENGTH, type GroupSettings } from './groups.js';
 import { MAX_SUBJECT_LENGTH, isUuidSubject } from './identity.js';
-import { substituteSub, unique, type TopicTemplates } from './topic-templates.js';
+import { grantedTopics, usesGroups, type Grantee, type TopicTemplates } from './topic-templates.js';
 
 /** STS refuses session policies longer than this many characters (plain text, before packing). */
 export const MAX_SESSION_POLICY_CHARS = 2048;
@@ -92,43 +93,77 @@ export function clientIdFor(sub: string, suffix: string | undefined): string {
   return `${sub}-${suffix}`;
 }
 
+/** The IoT actions a session policy grants on topics, in the order statements list them. */
+type TopicAction = 'iot:Publish' | 'iot:RetainPublish' | 'iot:Receive';
+
 /**
- * The session policy that confines an assumed client role to one `sub`, as compact JSON:
- * `iot:Connect` on {@link connectResourcesFor}; `iot:Publish` on `topic/<each publish template>`;
- * `iot:Receive` on `topic/<each subscribe template>` and `iot:Subscribe` on `topicfilter/<each
- * subscribe template>`. Publish and Receive deliberately do not cover both lists (as the design
- * first had it): delivery is what a subscription is for, and publishing needs no Receive, so each
- * action gets only the list it needs (least privilege). MQTT's `+` and `#` are literal in IAM, and
- * `*` is IAM's wildcard, which is how templates express "any sub-topic" (see
- * https://docs.aws.amazon.com/iot/latest/developerguide/iot-action-resources.html).
+ * The session policy that confines an assumed client role to one caller, as compact JSON:
+ * `iot:Connect` on {@link connectResourcesFor}; on `topic/<each granted publish topic>`
+ * `iot:Publish` (and `iot:RetainPublish` when retained messages are allowed); `iot:Receive` on
+ * `topic/<each granted subscribe topic>` and `iot:Subscribe` on `topicfilter/<the same>`. The
+ * granted topics are the templates filled in for the caller (`grantedTopics`: private ones with its
+ * `sub`, group ones once per eligible group, shared ones as written).
  *
- * @param sub a `sub` already validated by `subjectFromClaims`
+ * Publish and Receive deliberately do not cover both lists (as the design first had it): delivery is
+ * what a subscription is for, and publishing needs no Receive, so each action gets only the list it
+ * needs (least privilege). Topics that get the same actions share one statement, which keeps the
+ * common case (one list for both) well inside STS's 2,048 characters. A statement left without
+ * resources (group templates only, and no groups) is left out, since IAM refuses an empty Resource.
+ * MQTT's `+` and `#` are literal in IAM, and `*` is IAM's wildcard, which is how templates express
+ * "any sub-topic" (see https://docs.aws.amazon.com/iot/latest/developerguide/iot-action-resources.html).
+ *
+ * @param grantee a `sub` validated by `subjectFromClaims` and its eligible groups (`groupsFromClaims`)
  */
-export function sessionPolicyFor(sub: string, templates: TopicTemplates, arn: IotArnContext): string {
+export function sessionPolicyFor(grantee: Grantee, templates: TopicTemplates, arn: IotArnContext, allowRetain: boolean): string {
   const prefix = `arn:${arn.partition}:iot:${arn.region}:${arn.account}:`;
-  const resources = (kind: string, list: readonly string[]) => unique(list).map((t) => `${prefix}${kind}/${substituteSub(t, sub)}`);
-  // Both lists hold 1..8 templates (`topicTemplateListProblem`), so every statement has resources.
-  return JSON.stringify({
-    Version: '2012-10-17',
-    Statement: [
-      { Effect: 'Allow', Action: 'iot:Connect', Resource: connectResourcesFor(sub).map((name) => `${prefix}${name}`) },
-      { Effect: 'Allow', Action: 'iot:Publish', Resource: resources('topic', templates.publish) },
-      { Effect: 'Allow', Action: 'iot:Receive', Resource: resources('topic', templates.subscribe) },
-      { Effect: 'Allow', Action: 'iot:Subscribe', Resource: resources('topicfilter', templates.subscribe) },
-    ],
-  });
+  const publish = grantedTopics(templates.publish, grantee);
+  const subscribe = grantedTopics(templates.subscribe, grantee);
+  const actions = new Map<string, TopicAction[]>();
+  const grant = (topics: readonly string[], granted: readonly TopicAction[]): void => {
+    for (const topic of topics) actions.set(topic, [...(actions.get(topic) ?? []), ...granted]);
+  };
+  grant(publish, allowRetain ? ['iot:Publish', 'iot:RetainPublish'] : ['iot:Publish']);
+  grant(subscribe, ['iot:Receive']);
+  const byActions = new Map<string, { Effect: 'Allow'; Action: TopicAction[] | TopicAction; Resource: string[] }>();
+  for (const [topic, granted] of actions) {
+    const key = granted.join(',');
+    let statement = byActions.get(key);
+    if (statement === undefined) {
+      statement = { Effect: 'Allow', Action: granted.length === 1 ? (granted[0] as TopicAction) : granted, Resource: [] };
+      byActions.set(key, statement);
+    }
+    statement.Resource.push(`${prefix}topic/${topic}`);
+  }
+  const statements: object[] = [
+    { Effect: 'Allow', Action: 'iot:Connect', Resource: connectResourcesFor(grantee.sub).map((name) => `${prefix}${name}`) },
+    ...byActions.values(),
+  ];
+  if (subscribe.length > 0) statements.push({ Effect: 'Allow', Action: 'iot:Subscribe', Resource: subscribe.map((filter) => `${prefix}topicfilter/${filter}`) });
+  return JSON.stringify({ Version: '2012-10-17', Statement: statements });
 }
 
 /**
  * The length of the longest session policy {@link sessionPolicyFor} can build for `templates`:
- * allowed `sub` characters need no JSON escaping, so the longest `sub` ({@link MAX_SUBJECT_LENGTH}
- * characters) is the worst case, unless a UUID `sub`'s extra `client/<sub>-*` grant outweighs it
- * (it can, with a long enough ARN prefix: the grant repeats the prefix), so both are measured. The
- * Lambda (at cold start) and the CDK construct (at synth, with the longest partition and region)
- * both compare it with {@link MAX_SESSION_POLICY_CHARS}.
+ * allowed `sub` and group characters need no JSON escaping, so the longest `sub`
+ * ({@link MAX_SUBJECT_LENGTH} characters) with `groups.max` distinct groups of the longest eligible
+ * name ({@link MAX_GROUP_NAME_LENGTH} characters, starting with the prefix) is the worst case,
+ * unless a UUID `sub`'s extra `client/<sub>-*` grant outweighs the long `sub` (it can, with a long
+ * enough ARN prefix: the grant repeats the prefix), so both are measured. The Lambda (at cold start)
+ * and the CDK construct (at synth, with the longest partition and region) both compare it with
+ * {@link MAX_SESSION_POLICY_CHARS}.
  */
-export function worstCaseSessionPolicyLength(templates: TopicTemplates, arn: IotArnContext): number {
-  const longest = sessionPolicyFor('x'.repeat(MAX_SUBJECT_LENGTH), templates, arn).length;
-  const uuid = sessionPolicyFor(WORST_CASE_UUID, templates, arn).length;
+export function worstCaseSessionPolicyLength(templates: TopicTemplates, arn: IotArnContext, groups: GroupSettings, allowRetain: boolean): number {
+  const names = usesGroups(templates) ? longestGroupNames(groups) : [];
+  const longest = sessionPolicyFor({ sub: 'x'.repeat(MAX_SUBJECT_LENGTH), groups: names }, templates, arn, allowRetain).length;
+  const uuid = sessionPolicyFor({ sub: WORST_CASE_UUID, groups: names }, templates, arn, allowRetain).length;
   return Math.max(longest, uuid);
+}
+
+/** `groups.max` distinct eligible names of the greatest length. */
+function longestGroupNames(groups: GroupSettings): string[] {
+  const prefix = groups.prefix ?? '';
+  return Array.from({ length: groups.max }, (_, index) => {
+    const tail = String(index);
+    return prefix + 'g'.repeat(MAX_GROUP_NAME_LENGTH - prefix.length - tail.length) + tail;
+  });
 }

@@ -118,6 +118,8 @@ describe('function', () => {
         URL_TTL_SECONDS: '300',
         PUBLISH_TOPIC_TEMPLATES: '["users/${sub}/*"]',
         SUBSCRIBE_TOPIC_TEMPLATES: '["users/${sub}/*"]',
+        MAX_GROUPS: '4',
+        ALLOW_RETAIN: 'false',
         SESSION_DURATION_SECONDS: '3600',
         SESSION_CACHE_SIZE: '10000',
       },

@@ -51,7 +51,7 @@ describe('bin/app.ts', () => {
   it('turns a bad context value into one line naming the key, and exit code 1', async () => {
     const result = await runApp({ urlTtlSeconds: '0' });
     expect(result.code).toBe(1);
-    expect(result.stderr.trim()).toBe('Invalid configuration: context "urlTtlSeconds" must be an integer in 1..900 (received 0)');
+    expect(result.stderr.trim()).toBe('Invalid configuration: context "urlTtlSeconds" must be a whole number of seconds in 1..900 (received 0 seconds)');
     // Nothing is synthesized from a rejected configuration.
     expect(existsSync(join(result.outdir, 'manifest.json'))).toBe(false);
   }, 60_000);

@@ -5,7 +5,7 @@
  */
 import { rmSync } from 'node:fs';
 import { App, Duration, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type VendingApp, createApp } from '../../lib/create-app.js';
 import { MqttUrlVending } from '../../lib/mqtt-url-vending.js';
@@ -78,6 +78,8 @@ describe('shared scope, imported pool, given endpoint (from context strings)', (
         URL_TTL_SECONDS: '600',
         PUBLISH_TOPIC_TEMPLATES: '["devices/${sub}/out/*"]',
         SUBSCRIBE_TOPIC_TEMPLATES: '["devices/${sub}/in/*","broadcast/${sub}"]',
+        MAX_GROUPS: '4',
+        ALLOW_RETAIN: 'false',
         SESSION_DURATION_SECONDS: '1800',
         SESSION_CACHE_SIZE: '500',
       },
@@ -181,5 +183,62 @@ describe('per-user scope with a given endpoint (construct props)', () => {
     expect(stack.resolve(vending.iotRegion)).toEqual(ref('AWS::Region'));
     template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: { IOT_ENDPOINT: 'mqtt.example.com', IOT_REGION: ref('AWS::Region') } } });
     template.resourceCountIs('Custom::AWS', 0);
+  });
+});
+
+describe('grants: private, group, shared and read-only templates, retained messages (from context strings)', () => {
+  const outdir = tempOutdir('grants');
+  let built: VendingApp;
+  let template: Template;
+
+  beforeAll(() => {
+    built = createApp({
+      outdir,
+      context: {
+        stackName: 'VendingGrants',
+        iotEndpoint: 'abc123-ats.iot.eu-west-1.amazonaws.com',
+        publishTopicTemplates: '["users/${sub}/*","rooms/${group}/*","lobby/*"]',
+        subscribeTopicTemplates: 'users/${sub}/*, rooms/${group}/*, lobby/*, telemetry/*',
+        groupPrefix: 'team-',
+        maxGroups: '3',
+        allowRetain: 'true',
+      },
+    });
+    built.app.synth(); // throws if cdk-nag reports anything unacknowledged
+    template = Template.fromStack(built.stack);
+  });
+
+  afterAll(() => {
+    rmSync(outdir, { recursive: true, force: true });
+  });
+
+  it('is cdk-nag clean, each wildcard acknowledged with the reason', () => {
+    expect(built.nag.validateScope(built.app).violations.map((v) => v.ruleName)).toEqual([]);
+  });
+
+  it('passes the group and retain settings to the function', () => {
+    expect(onlyResource(template, 'AWS::Lambda::Function')[1].Properties?.['Environment']).toMatchObject({
+      Variables: { GROUP_PREFIX: 'team-', MAX_GROUPS: '3', ALLOW_RETAIN: 'true', SUBSCRIBE_TOPIC_TEMPLATES: '["users/${sub}/*","rooms/${group}/*","lobby/*","telemetry/*"]' },
+    });
+  });
+
+  it("widens ${sub} and ${group} to * in the client role's ceiling, with RetainPublish on the publish templates", () => {
+    const clientRole = onlyResource(template, 'AWS::IAM::Role', { AssumeRolePolicyDocument: Match.objectLike({ Statement: Match.arrayWith([Match.objectLike({ Principal: { AWS: Match.anyValue() } })]) }) })[0];
+    const statements = identityStatements(template).filter((found) => found.source === clientRole).map((found) => found.statement);
+    const actionsOn = (resource: string) => statements.filter((s) => asList(s.Resource).some((r) => JSON.stringify(r) === JSON.stringify(iotArn(resource, 'eu-west-1')))).flatMap((s) => asList(s.Action));
+    expect(actionsOn('topic/rooms/*/*').sort()).toEqual(['iot:Publish', 'iot:Receive', 'iot:RetainPublish']);
+    expect(actionsOn('topic/lobby/*').sort()).toEqual(['iot:Publish', 'iot:Receive', 'iot:RetainPublish']);
+    expect(actionsOn('topic/telemetry/*')).toEqual(['iot:Receive']);
+    expect(actionsOn('topicfilter/rooms/*/*')).toEqual(['iot:Subscribe']);
+  });
+
+  it('leaves the ${group} templates out of the AWS::IoT::Policy (IoT policy variables cannot name a pool group)', () => {
+    const document = onlyResource(template, 'AWS::IoT::Policy')[1].Properties?.['PolicyDocument'] as { Statement: { Action: string | string[]; Resource: unknown }[] };
+    const text = JSON.stringify(document);
+    expect(text).not.toContain('rooms');
+    expect(text).toContain('topic/lobby/*');
+    expect(text).toContain('topic/telemetry/*');
+    const publish = document.Statement.find((s) => asList(s.Action).includes('iot:Publish'));
+    expect(asList(publish?.Action)).toEqual(['iot:Publish', 'iot:RetainPublish']);
   });
 });

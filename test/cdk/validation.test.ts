@@ -13,6 +13,7 @@ import { parseConfig } from '../../lambda/vending/config.js';
 import { ConfigurationError } from '../../lambda/vending/errors.js';
 import { validateTopicTemplates, worstCaseSessionPolicyLength } from '../../lib/topic-templates.js';
 import { validateOrigin } from '../../lib/validate-settings.js';
+import { resolveVendingProps } from '../../lib/vending-settings.js';
 
 /** Builds the construct with `props`; returns the error and how many CFN resources were left behind. */
 function attempt(props: (stack: Stack) => MqttUrlVendingProps): { error: unknown; resources: number } {
@@ -72,7 +73,8 @@ describe('MqttUrlVending props', () => {
   });
 
   it.each([
-    ['no ${sub}', ['users/all/*'], /must contain \$\{sub\}/],
+    ['two variables', ['users/${sub}/${group}'], /at most one variable/],
+    ['${group} not a whole level', ['rooms/${group}*'], /whole topic level/],
     ['MQTT + wildcard', ['users/${sub}/+/status'], /MQTT wildcards \+ or #.*use the IAM wildcard \*/],
     ['MQTT # wildcard', ['users/${sub}/#'], /MQTT wildcards/],
     ['IAM ? wildcard', ['users/${sub}/?'], /single-character wildcard/],
@@ -106,6 +108,10 @@ describe('MqttUrlVending props', () => {
       ['u/${sub}/€'],
       ['u/${sub}/${iot:ClientId}'],
       ['u/all'],
+      ['users/*'],
+      ['tenants/*/users/${sub}/*'],
+      ['rooms/${group}/*'],
+      ['${sub}/*', 'inbox/${sub}'],
       ['a/b/c/d/e/f/g/${sub}/*'],
       [long(260)],
       [''],
@@ -117,7 +123,7 @@ describe('MqttUrlVending props', () => {
     for (const templates of cases) {
       const cdk = (() => {
         try {
-          validateTopicTemplates('publishTopicTemplates', templates);
+          resolveVendingProps({ publishTopicTemplates: templates as string[] });
           return 'accepted';
         } catch (error) {
           expect(error).toBeInstanceOf(InvalidVendingConfigError);
@@ -126,7 +132,7 @@ describe('MqttUrlVending props', () => {
       })();
       const lambda = (() => {
         try {
-          parseConfig({ IOT_ENDPOINT: 'abc-ats.iot.eu-west-1.amazonaws.com', PUBLISH_TOPIC_TEMPLATES: JSON.stringify(templates) });
+          parseConfig({ IOT_ENDPOINT: 'abc-ats.iot.eu-west-1.amazonaws.com', CLIENT_ROLE_ARN: 'arn:aws:iam::123456789012:role/client', PUBLISH_TOPIC_TEMPLATES: JSON.stringify(templates) });
           return 'accepted';
         } catch (error) {
           expect(error).toBeInstanceOf(ConfigurationError);
@@ -148,9 +154,53 @@ describe('MqttUrlVending props', () => {
 
   it('rejects templates whose per-user session policy could exceed STS’s 2,048 characters', () => {
     const templates = [long(100), `u/${'b'.repeat(100)}/\${sub}/*`, `v/${'c'.repeat(100)}/\${sub}/*`];
-    expect(worstCaseSessionPolicyLength(templates, templates)).toBeGreaterThan(2048);
-    expectRejected(() => ({ publishTopicTemplates: templates, subscribeTopicTemplates: templates }), 'publishTopicTemplates + subscribeTopicTemplates', /2048-character limit.*128-character sub/);
-    expect(worstCaseSessionPolicyLength(['users/${sub}/*'], ['users/${sub}/*'])).toBeLessThan(2048);
+    const noGroups = { prefix: undefined, max: 4 };
+    expect(worstCaseSessionPolicyLength({ publish: templates, subscribe: templates }, noGroups, false)).toBeGreaterThan(2048);
+    expectRejected(
+      () => ({ publishTopicTemplates: templates, subscribeTopicTemplates: templates }),
+      'publishTopicTemplates + subscribeTopicTemplates',
+      /session policies of up to \d{4} characters \(subs of up to 128 characters\), over STS's 2048: use fewer or shorter templates/,
+    );
+    expect(worstCaseSessionPolicyLength({ publish: ['users/${sub}/*'], subscribe: ['users/${sub}/*'] }, noGroups, false)).toBeLessThan(2048);
+  });
+
+  it('rejects group settings whose worst case exceeds the budget, saying to lower maxGroups', () => {
+    const rooms = ['users/${sub}/*', 'rooms/${group}/*', 'chat/${group}/*', 'files/${group}/*', 'lobby/*'];
+    expectRejected(() => ({ publishTopicTemplates: rooms, subscribeTopicTemplates: rooms }), 'publishTopicTemplates + subscribeTopicTemplates', /4 groups of up to 40 characters\), over STS's 2048: lower the maximum number of groups/);
+    expect(attempt(() => ({ publishTopicTemplates: rooms, subscribeTopicTemplates: rooms, maxGroups: 1 })).error).toBeUndefined();
+  });
+
+  it('accepts private, group, shared and read-only templates together, and the group and retain props', () => {
+    const { error, resources } = attempt(() => ({
+      publishTopicTemplates: ['users/${sub}/*', 'rooms/${group}/*', 'lobby/*'],
+      subscribeTopicTemplates: ['users/${sub}/*', 'rooms/${group}/*', 'lobby/*', 'telemetry/*'],
+      groupPrefix: 'team-',
+      maxGroups: 4,
+      allowRetain: true,
+    }));
+    expect(error).toBeUndefined();
+    expect(resources).toBeGreaterThan(10);
+  });
+
+  it.each([
+    [['tenants/*/users/${sub}/*'], ['users/${sub}/*'], 'publishTopicTemplates', /"tenants\/\*\/users\/\$\{sub\}\/\*" has a \* before \$\{sub\}.*"tenants\/[^"]*"/],
+    [['*/${sub}/*'], ['users/${sub}/*'], 'publishTopicTemplates', /has a \* before \$\{sub\}/],
+    [['${sub}/*', 'inbox/${sub}'], ['users/${sub}/*'], 'publishTopicTemplates', /"inbox\/\$\{sub\}" and publishTopicTemplates\[0\] "\$\{sub\}\/\*" overlap: the topic "inbox\/x"/],
+    [['users/*'], ['users/${sub}/*'], 'publishTopicTemplates', /publishTopicTemplates\[0\] "users\/\*" and subscribeTopicTemplates\[0\] "users\/\$\{sub\}\/\*" overlap: the topic "users\/x/],
+    [['users/${sub}/*'], ['users/${sub}/*', 'rooms/*', 'rooms/${group}/*'], 'subscribeTopicTemplates', /"rooms\/\*" and subscribeTopicTemplates\[2\] "rooms\/\$\{group\}\/\*" overlap/],
+    [['users/${sub}/*', 'users/${group}/*'], ['users/${sub}/*'], 'publishTopicTemplates', /"users\/\$\{group\}\/\*" and .* overlap/],
+  ])('refuses the overlapping templates %j / %j, naming both and a topic both reach', (publish, subscribe, setting, message) => {
+    expectRejected(() => ({ publishTopicTemplates: publish, subscribeTopicTemplates: subscribe }), setting, message);
+  });
+
+  it.each([
+    [{ groupPrefix: 'team*' }, 'groupPrefix', /1-64 characters.*received "team\*"/],
+    [{ groupPrefix: '' }, 'groupPrefix', /1-64 characters/],
+    [{ maxGroups: 0 }, 'maxGroups', /integer in 1\.\.20.*received 0/],
+    [{ maxGroups: 2.5 }, 'maxGroups', /received 2\.5/],
+    [{ allowRetain: 'yes' as never }, 'allowRetain', /true or false.*received "yes"/],
+  ])('rejects %j', (props, setting, message) => {
+    expectRejected(() => props, setting, message);
   });
 
   it('requires clients with an imported pool, and a pool with clients', () => {
@@ -185,7 +235,8 @@ describe('stack context', () => {
   };
 
   it.each([
-    [{ urlTtlSeconds: 'abc' }, 'context "urlTtlSeconds"', /integer in 1\.\.900.*received "abc"/],
+    [{ urlTtlSeconds: 'abc' }, 'context "urlTtlSeconds"', /must be a number.*received "abc"/],
+    [{ urlTtlSeconds: 1.5 }, 'context "urlTtlSeconds"', /whole number of seconds/],
     [{ urlTtlSeconds: '1000' }, 'context "urlTtlSeconds"', /received 1000/],
     [{ sessionDurationSeconds: 60 }, 'context "sessionDurationSeconds"', /900\.\.3600.*received 60/],
     [{ sessionCacheSize: '-1' }, 'context "sessionCacheSize"', /received -1/],
@@ -195,8 +246,14 @@ describe('stack context', () => {
     [{ iotEndpoint: 42 }, 'context "iotEndpoint"', /must be a string.*received 42/],
     [{ allowedOrigins: '["https://a.example.com"' }, 'context "allowedOrigins"', /JSON array or a comma-separated list/],
     [{ allowedOrigins: 'https://a.example.com,*' }, 'context "allowedOrigins"[1]', /wildcards/],
-    [{ allowedOrigins: { a: 1 } }, 'context "allowedOrigins"', /list of origins/],
-    [{ publishTopicTemplates: '["users/all/*"]' }, 'context "publishTopicTemplates"[0]', /must contain \$\{sub\}/],
+    [{ allowedOrigins: { a: 1 } }, 'context "allowedOrigins"', /must be a list/],
+    // A shared template is fine on its own, but this one reaches the private topics of the user "all".
+    [{ publishTopicTemplates: '["users/all/*"]' }, 'context "publishTopicTemplates"', /topics apart: publishTopicTemplates\[0\] "users\/all\/\*" and subscribeTopicTemplates\[0\] "users\/\$\{sub\}\/\*" overlap: the topic "users\/all\/[^"]*" is granted by "users\/all\/\*" to every signed-in user and by "users\/\$\{sub\}\/\*" to the user whose sub is "all"/],
+    [{ publishTopicTemplates: 'tenants/*/users/${sub}/*', subscribeTopicTemplates: 'tenants/*/users/${sub}/*' }, 'context "publishTopicTemplates"', /has a \* before \$\{sub\}/],
+    [{ groupPrefix: 'a/b' }, 'context "groupPrefix"', /1-64 characters.*received "a\/b"/],
+    [{ maxGroups: '99' }, 'context "maxGroups"', /1\.\.20.*received 99/],
+    [{ maxGroups: 'many' }, 'context "maxGroups"', /must be a number.*received "many"/],
+    [{ allowRetain: 'yes' }, 'context "allowRetain"', /true or false.*received "yes"/],
     [{ subscribeTopicTemplates: 'users/${sub}/#' }, 'context "subscribeTopicTemplates"[0]', /MQTT wildcards/],
     [{ throttleRateLimit: '0' }, 'context "throttleRateLimit"', /greater than 0.*received 0/],
     [{ throttleBurstLimit: 'lots' }, 'context "throttleBurstLimit"', /received "lots"/],

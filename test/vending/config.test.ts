@@ -23,6 +23,67 @@ describe('parseConfig', () => {
     expect(config.target).toEqual({ host: ENDPOINT, protocol: 'wss', region: 'eu-west-1', expiresIn: 300, signingDate: undefined });
     expect(config.urlTtlSeconds).toBe(300);
     expect(config.templates).toEqual({ publish: ['users/${sub}/*'], subscribe: ['users/${sub}/*'] });
+    expect(config.groups).toEqual({ prefix: undefined, max: 4 });
+    expect(config.allowRetain).toBe(false);
+  });
+
+  it('reads the group and retain settings', () => {
+    const config = parseConfig({ ...BASE, GROUP_PREFIX: 'app-', MAX_GROUPS: '2', ALLOW_RETAIN: 'true' });
+    expect(config.groups).toEqual({ prefix: 'app-', max: 2 });
+    expect(config.allowRetain).toBe(true);
+    expect(parseConfig({ ...BASE, GROUP_PREFIX: '', ALLOW_RETAIN: 'false' })).toMatchObject({ groups: { prefix: undefined }, allowRetain: false });
+  });
+
+  it('accepts private, group and shared templates side by side when they cannot overlap', () => {
+    const config = parseConfig({
+      ...BASE,
+      CLIENT_ROLE_ARN: ROLE,
+      PUBLISH_TOPIC_TEMPLATES: '["users/${sub}/*","rooms/${group}/*","lobby/*"]',
+      SUBSCRIBE_TOPIC_TEMPLATES: '["users/${sub}/*","rooms/${group}/*","lobby/*","telemetry/*"]',
+    });
+    expect(config.templates.subscribe).toEqual(['users/${sub}/*', 'rooms/${group}/*', 'lobby/*', 'telemetry/*']);
+  });
+
+  it.each<[string, Environment, string, RegExp]>([
+    // The attack shown end to end on the local stack: bob's topic under alice's grant.
+    [
+      'a * before ${sub}',
+      { PUBLISH_TOPIC_TEMPLATES: '["tenants/*/users/${sub}/*"]', SUBSCRIBE_TOPIC_TEMPLATES: '["tenants/*/users/${sub}/*"]' },
+      'PUBLISH_TOPIC_TEMPLATES',
+      /PUBLISH_TOPIC_TEMPLATES\[0\] "tenants\/\*\/users\/\$\{sub\}\/\*" has a \* before \$\{sub\}.*the topic "tenants\/[^"]*users\/alice[^"]*" is granted both to the user whose sub is "alice" and to the user whose sub is "bob"/,
+    ],
+    ['a * level before ${sub}', { SUBSCRIBE_TOPIC_TEMPLATES: '["*/${sub}/*"]' }, 'SUBSCRIBE_TOPIC_TEMPLATES', /SUBSCRIBE_TOPIC_TEMPLATES\[0\] "\*\/\$\{sub\}\/\*" has a \* before \$\{sub\}/],
+    ['a * before ${group}', { SUBSCRIBE_TOPIC_TEMPLATES: '["users/${sub}/*","org/*/${group}/*"]' }, 'SUBSCRIBE_TOPIC_TEMPLATES', /has a \* before \$\{group\}/],
+    [
+      'a private prefix that is a level-prefix of another',
+      { PUBLISH_TOPIC_TEMPLATES: '["${sub}/*","inbox/${sub}"]' },
+      'PUBLISH_TOPIC_TEMPLATES',
+      /PUBLISH_TOPIC_TEMPLATES\[\d\] "(inbox\/)?\$\{sub\}(\/\*)?" and PUBLISH_TOPIC_TEMPLATES\[\d\] .* overlap: the topic "inbox\/x" .*"inbox"/,
+    ],
+    [
+      'a shared template over private topics',
+      { PUBLISH_TOPIC_TEMPLATES: '["users/*"]', SUBSCRIBE_TOPIC_TEMPLATES: '["users/${sub}/*"]' },
+      'PUBLISH_TOPIC_TEMPLATES',
+      /PUBLISH_TOPIC_TEMPLATES\[0\] "users\/\*" and SUBSCRIBE_TOPIC_TEMPLATES\[0\] "users\/\$\{sub\}\/\*" overlap: the topic "users\/x\/[^"]*" is granted by "users\/\*" to every signed-in user/,
+    ],
+    [
+      'a group template over private topics',
+      { PUBLISH_TOPIC_TEMPLATES: '["users/${sub}/*","users/${group}/*"]' },
+      'PUBLISH_TOPIC_TEMPLATES',
+      /"users\/\$\{group\}\/\*" .* overlap: .* to the members of group "x"/,
+    ],
+    ['a shared template over group rooms', { SUBSCRIBE_TOPIC_TEMPLATES: '["users/${sub}/*","rooms/*","rooms/${group}/*"]' }, 'SUBSCRIBE_TOPIC_TEMPLATES', /"rooms\/\*" and .*"rooms\/\$\{group\}\/\*" overlap/],
+    ['GROUP_PREFIX with a wildcard', { GROUP_PREFIX: 'team*' }, 'GROUP_PREFIX', /must be 1-64 characters of A-Z a-z 0-9 _ \. : @ -.*\(received "team\*"\)/],
+    ['GROUP_PREFIX with a slash', { GROUP_PREFIX: 'a/b' }, 'GROUP_PREFIX', /received "a\/b"/],
+    ['GROUP_PREFIX too long', { GROUP_PREFIX: 'p'.repeat(65) }, 'GROUP_PREFIX', /1-64 characters/],
+    ['MAX_GROUPS of 0', { MAX_GROUPS: '0' }, 'MAX_GROUPS', /1\.\.20 \(received "0"\)/],
+    ['MAX_GROUPS of 21', { MAX_GROUPS: '21' }, 'MAX_GROUPS', /received "21"/],
+    ['ALLOW_RETAIN of yes', { ALLOW_RETAIN: 'yes' }, 'ALLOW_RETAIN', /must be true or false \(received "yes"\)/],
+    ['ALLOW_RETAIN of TRUE', { ALLOW_RETAIN: 'TRUE' }, 'ALLOW_RETAIN', /received "TRUE"/],
+  ])('refuses %s at cold start, naming the variable, both templates and a topic both reach', (_label, env, variable, message) => {
+    const error = configError({ ...BASE, CLIENT_ROLE_ARN: ROLE, ...env });
+    expect(error.variable).toBe(variable);
+    expect(error.message).toMatch(message);
   });
 
   it('takes per-user scope from CLIENT_ROLE_ARN, with its partition and account', () => {
@@ -60,9 +121,9 @@ describe('parseConfig', () => {
 
   it('accepts every template the CDK construct accepts, up to 8 per list', () => {
     const eight = JSON.stringify(Array.from({ length: 8 }, (_, i) => `t${i}/\${sub}/*`));
-    const config = parseConfig({ ...BASE, PUBLISH_TOPIC_TEMPLATES: eight, SUBSCRIBE_TOPIC_TEMPLATES: '["${sub}","a/${sub}/b/*/c","x/${sub}/y/${sub}"]' });
+    const config = parseConfig({ ...BASE, PUBLISH_TOPIC_TEMPLATES: eight, SUBSCRIBE_TOPIC_TEMPLATES: '["${sub}","a/${sub}/b/*/c","x/${sub}/y"]' });
     expect(config.templates.publish).toHaveLength(8);
-    expect(config.templates.subscribe).toEqual(['${sub}', 'a/${sub}/b/*/c', 'x/${sub}/y/${sub}']);
+    expect(config.templates.subscribe).toEqual(['${sub}', 'a/${sub}/b/*/c', 'x/${sub}/y']);
   });
 
   it.each<[string, Environment, string, RegExp]>([
@@ -96,7 +157,9 @@ describe('parseConfig', () => {
     ['templates that are not an array', { ...BASE, SUBSCRIBE_TOPIC_TEMPLATES: '"users/${sub}/*"' }, 'SUBSCRIBE_TOPIC_TEMPLATES', /JSON array/],
     ['a template that is not a string', { ...BASE, PUBLISH_TOPIC_TEMPLATES: '[42]' }, 'PUBLISH_TOPIC_TEMPLATES', /entry 0 must be a non-empty string \(received 42\)/],
     ['an empty template', { ...BASE, PUBLISH_TOPIC_TEMPLATES: '["users/${sub}", ""]' }, 'PUBLISH_TOPIC_TEMPLATES', /entry 1 must be a non-empty string/],
-    ['a template without ${sub}', { ...BASE, SUBSCRIBE_TOPIC_TEMPLATES: '["broadcast/*"]' }, 'SUBSCRIBE_TOPIC_TEMPLATES', /must contain \$\{sub\}/],
+    ['a template with ${sub} twice', { ...BASE, SUBSCRIBE_TOPIC_TEMPLATES: '["x/${sub}/y/${sub}"]' }, 'SUBSCRIBE_TOPIC_TEMPLATES', /at most one variable/],
+    ['a template with ${sub} and ${group}', { ...BASE, SUBSCRIBE_TOPIC_TEMPLATES: '["x/${sub}/${group}"]' }, 'SUBSCRIBE_TOPIC_TEMPLATES', /at most one variable/],
+    ['${group} inside a level', { ...BASE, SUBSCRIBE_TOPIC_TEMPLATES: '["rooms/g-${group}"]' }, 'SUBSCRIBE_TOPIC_TEMPLATES', /must use \$\{group\} as a whole topic level/],
     ['a template with another placeholder', { ...BASE, PUBLISH_TOPIC_TEMPLATES: '["users/${sub}/${aws:username}"]' }, 'PUBLISH_TOPIC_TEMPLATES', /policy variables other than \$\{sub\}/],
     ['a template with a control character', { ...BASE, PUBLISH_TOPIC_TEMPLATES: '["users/${sub}/\\n"]' }, 'PUBLISH_TOPIC_TEMPLATES', /control characters/],
     ['a template with DEL', { ...BASE, PUBLISH_TOPIC_TEMPLATES: '["users/${sub}/\\u007f"]' }, 'PUBLISH_TOPIC_TEMPLATES', /control characters/],
@@ -127,8 +190,17 @@ describe('parseConfig', () => {
     const many = JSON.stringify(['one', 'two', 'three', 'four', 'five'].map((name) => `app/${name}/\${sub}/*`));
     const error = configError({ ...BASE, CLIENT_ROLE_ARN: ROLE, PUBLISH_TOPIC_TEMPLATES: many, SUBSCRIBE_TOPIC_TEMPLATES: many });
     expect(error.variable).toBe('PUBLISH_TOPIC_TEMPLATES');
-    expect(error.message).toMatch(/session policies of up to \d{4} characters \(subs may have 128 characters\), over STS's 2048/);
+    expect(error.message).toMatch(/session policies of up to \d{4} characters \(subs of up to 128 characters\), over STS's 2048: use fewer or shorter templates/);
     // The same templates are fine in shared scope, where no session policy is sent.
     expect(parseConfig({ ...BASE, PUBLISH_TOPIC_TEMPLATES: many, SUBSCRIBE_TOPIC_TEMPLATES: many }).templates.publish).toHaveLength(5);
+  });
+
+  it('counts MAX_GROUPS groups of the longest name in the worst case, and says to lower it', () => {
+    const rooms = JSON.stringify(['users/${sub}/*', 'rooms/${group}/*', 'chat/${group}/*', 'files/${group}/*', 'lobby/*']);
+    const env = { ...BASE, CLIENT_ROLE_ARN: ROLE, PUBLISH_TOPIC_TEMPLATES: rooms, SUBSCRIBE_TOPIC_TEMPLATES: rooms };
+    const error = configError({ ...env, MAX_GROUPS: '4' });
+    expect(error.variable).toBe('PUBLISH_TOPIC_TEMPLATES');
+    expect(error.message).toMatch(/\(subs of up to 128 characters, 4 groups of up to 40 characters\), over STS's 2048: lower the maximum number of groups, or use fewer or shorter templates/);
+    expect(parseConfig({ ...env, MAX_GROUPS: '1' }).groups.max).toBe(1);
   });
 });

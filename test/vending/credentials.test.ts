@@ -12,6 +12,7 @@ describe('perUserCredentialSource', () => {
     const source = perUserCredentialSource({
       scope,
       templates: config.templates,
+      allowRetain: false,
       urlTtlSeconds: 300,
       now: () => 0,
       assumeRole: async (request) => {
@@ -19,9 +20,9 @@ describe('perUserCredentialSource', () => {
         return { accessKeyId: 'ASIAEXAMPLEEXAMPLE01', secretAccessKey: 's', sessionToken: 't', expiresAtMs: 900_000 };
       },
     });
-    expect(await source.credentialsFor('eu-west-1:abc')).toMatchObject({ lookup: 'miss', credentials: { accessKeyId: 'ASIAEXAMPLEEXAMPLE01' } });
+    expect(await source.credentialsFor({ sub: 'eu-west-1:abc', groups: [] })).toMatchObject({ lookup: 'miss', credentials: { accessKeyId: 'ASIAEXAMPLEEXAMPLE01' } });
     expect(requests).toHaveLength(1);
-    expect(requests[0]).toMatchObject({ roleArn: 'arn:aws:iam::123456789012:role/client', durationSeconds: 900, roleSessionName: expect.stringMatching(/^eu-west-1\.abc\.[0-9a-f]{8}$/) as unknown });
+    expect(requests[0]).toMatchObject({ roleArn: 'arn:aws:iam::123456789012:role/client', durationSeconds: 900, roleSessionName: expect.stringMatching(/^eu-west-1\.abc\.[A-Za-z0-9_-]{22}$/) as unknown });
     expect(requests[0]?.policy).toContain('client/eu-west-1:abc');
   });
 
@@ -30,6 +31,7 @@ describe('perUserCredentialSource', () => {
     const source = perUserCredentialSource({
       scope,
       templates: config.templates,
+      allowRetain: false,
       urlTtlSeconds: 300,
       now: () => 0,
       assumeRole: async () => {
@@ -38,8 +40,8 @@ describe('perUserCredentialSource', () => {
         return { accessKeyId: 'ASIAEXAMPLEEXAMPLE01', secretAccessKey: 's', sessionToken: 't', expiresAtMs: 359_000 };
       },
     });
-    await expect(source.credentialsFor('alice')).rejects.toThrow(CredentialsUnavailableError);
-    await expect(source.credentialsFor('alice')).rejects.toThrow(/ends at 1970-01-01T00:05:59.000Z/);
+    await expect(source.credentialsFor({ sub: 'alice', groups: [] })).rejects.toThrow(CredentialsUnavailableError);
+    await expect(source.credentialsFor({ sub: 'alice', groups: [] })).rejects.toThrow(/ends at 1970-01-01T00:05:59.000Z/);
     expect(calls).toBe(2);
   });
 });
@@ -55,6 +57,7 @@ describe('perUserCredentialSource deadline', () => {
     const source = perUserCredentialSource({
       scope,
       templates: config.templates,
+      allowRetain: false,
       urlTtlSeconds: 300,
       now: () => Date.now(),
       ...(deadlineMs === undefined ? {} : { deadlineMs }),
@@ -71,7 +74,7 @@ describe('perUserCredentialSource deadline', () => {
   it('answers CredentialsUnavailableError at the deadline, keeps the one STS call in flight, and caches its late session', async () => {
     vi.useFakeTimers({ now: 0 });
     const { source, held } = heldStsSource();
-    const first = source.credentialsFor('alice').catch((error: unknown) => error);
+    const first = source.credentialsFor({ sub: 'alice', groups: [] }).catch((error: unknown) => error);
     await vi.advanceTimersByTimeAsync(4999);
     expect(held.calls).toBe(1);
     await vi.advanceTimersByTimeAsync(1); // the default deadline: 5000 ms
@@ -80,23 +83,23 @@ describe('perUserCredentialSource deadline', () => {
     expect(error).toMatchObject({ message: 'STS did not answer AssumeRole within 5000 ms', throttled: false, retryAfterSeconds: 2 });
 
     // STS is still working on it: the next request waits for that call instead of making another.
-    const second = source.credentialsFor('alice');
+    const second = source.credentialsFor({ sub: 'alice', groups: [] });
     await vi.advanceTimersByTimeAsync(1500);
     held.release({ accessKeyId: 'ASIALATELATELATE0001', secretAccessKey: 's', sessionToken: 't', expiresAtMs: 900_000 });
     expect(await second).toMatchObject({ lookup: 'miss', credentials: { accessKeyId: 'ASIALATELATELATE0001' } });
-    expect(await source.credentialsFor('alice')).toMatchObject({ lookup: 'hit' });
+    expect(await source.credentialsFor({ sub: 'alice', groups: [] })).toMatchObject({ lookup: 'hit' });
     expect(held.calls).toBe(1);
   });
 
   it('caches a late session even when nobody waits for it any more', async () => {
     vi.useFakeTimers({ now: 0 });
     const { source, held } = heldStsSource(200);
-    const first = source.credentialsFor('bob').catch((error: unknown) => error);
+    const first = source.credentialsFor({ sub: 'bob', groups: [] }).catch((error: unknown) => error);
     await vi.advanceTimersByTimeAsync(200);
     expect(await first).toMatchObject({ message: 'STS did not answer AssumeRole within 200 ms' });
     held.release({ accessKeyId: 'ASIALATELATELATE0002', secretAccessKey: 's', sessionToken: 't', expiresAtMs: 900_000 });
     await vi.advanceTimersByTimeAsync(0);
-    expect(await source.credentialsFor('bob')).toMatchObject({ lookup: 'hit', credentials: { accessKeyId: 'ASIALATELATELATE0002' } });
+    expect(await source.credentialsFor({ sub: 'bob', groups: [] })).toMatchObject({ lookup: 'hit', credentials: { accessKeyId: 'ASIALATELATELATE0002' } });
     expect(held.calls).toBe(1);
   });
 });
@@ -104,16 +107,16 @@ describe('perUserCredentialSource deadline', () => {
 describe('sharedCredentialSource', () => {
   it('passes the provider credentials through, validated', async () => {
     const source = sharedCredentialSource(async () => ({ accessKeyId: 'AKIAEXAMPLEEXAMPLE01', secretAccessKey: 'secret' }));
-    expect(await source.credentialsFor('anyone')).toEqual({ lookup: 'shared', credentials: { accessKeyId: 'AKIAEXAMPLEEXAMPLE01', secretAccessKey: 'secret', sessionToken: undefined } });
+    expect(await source.credentialsFor({ sub: 'anyone', groups: [] })).toEqual({ lookup: 'shared', credentials: { accessKeyId: 'AKIAEXAMPLEEXAMPLE01', secretAccessKey: 'secret', sessionToken: undefined } });
   });
 
   it('answers CredentialsUnavailableError for missing or malformed credentials, keeping the cause', async () => {
     const missing = sharedCredentialSource(async () => {
       throw new Error('Could not load credentials from any providers');
     });
-    await expect(missing.credentialsFor('a')).rejects.toThrow(CredentialsUnavailableError);
+    await expect(missing.credentialsFor({ sub: 'a', groups: [] })).rejects.toThrow(CredentialsUnavailableError);
     const malformed = sharedCredentialSource(async () => ({ accessKeyId: 'short', secretAccessKey: 'secret' }));
-    const error = await malformed.credentialsFor('a').catch((caught: unknown) => caught);
+    const error = await malformed.credentialsFor({ sub: 'a', groups: [] }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(CredentialsUnavailableError);
     expect((error as Error).cause).toMatchObject({ name: 'InvalidSigningOptionError', option: 'credentials.accessKeyId' });
   });

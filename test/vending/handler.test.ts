@@ -50,7 +50,7 @@ function makeHandler(config: VendingConfig = perUser, sts?: { deadlineMs: number
   const credentials =
     sts === undefined || config.scope.kind !== 'per-user'
       ? undefined
-      : perUserCredentialSource({ scope: config.scope, templates: config.templates, urlTtlSeconds: config.urlTtlSeconds, now, ...sts });
+      : perUserCredentialSource({ scope: config.scope, templates: config.templates, allowRetain: config.allowRetain, urlTtlSeconds: config.urlTtlSeconds, now, ...sts });
   const handler = createHandler(config, { now, log: (record) => records.push(record), ...(credentials === undefined ? {} : { credentials }) });
   return { handler, records };
 }
@@ -445,5 +445,30 @@ describe('the exported handler', () => {
     expect(logged.level).toBe('ERROR');
     expect(logged.error.name).toBe('ConfigurationError');
     expect(logged.error.message).toMatch(/^CLIENT_ROLE_ARN: must be an IAM role ARN/);
+  });
+
+  it.each([
+    ['a * before ${sub} (the tenants attack)', '["tenants/*/users/${sub}/*"]', '["tenants/*/users/${sub}/*"]', /PUBLISH_TOPIC_TEMPLATES\[0\] "tenants\/\*\/users\/\$\{sub\}\/\*" has a \* before \$\{sub\}/],
+    ['a private prefix that is a level-prefix of another', '["${sub}/*","inbox/${sub}"]', '["users/${sub}/*"]', /"inbox\/\$\{sub\}" and PUBLISH_TOPIC_TEMPLATES\[0\] "\$\{sub\}\/\*" overlap: the topic "inbox\/x"/],
+    ['a shared template over private topics', '["users/*"]', '["users/${sub}/*"]', /"users\/\*" and SUBSCRIBE_TOPIC_TEMPLATES\[0\] "users\/\$\{sub\}\/\*" overlap/],
+    ['a group template over private topics', '["users/${sub}/*","users/${group}/*"]', '["users/${sub}/*"]', /"users\/\$\{group\}\/\*" and .* overlap/],
+  ])('answers 500 and logs the overlap when the templates break the non-overlap rule: %s', async (_label, publish, subscribe, message) => {
+    Object.assign(process.env, { IOT_ENDPOINT: ENDPOINT, CLIENT_ROLE_ARN: ROLE, PUBLISH_TOPIC_TEMPLATES: publish, SUBSCRIBE_TOPIC_TEMPLATES: subscribe });
+    try {
+      vi.resetModules();
+      const { handler } = await import('../../lambda/handler.js');
+      const lines = captureStdout();
+      const result = await handler(mqttUrlEvent(idTokenClaims('never-vended')));
+      vi.restoreAllMocks();
+      expect(result.statusCode).toBe(500);
+      expect(bodyOf(result)).toEqual({ error: { code: 'configuration_error', message: 'The service is misconfigured.' } });
+      const logged = JSON.parse(lines[0] ?? '') as { level: string; error: { name: string; message: string } };
+      expect(logged).toMatchObject({ level: 'ERROR', error: { name: 'ConfigurationError' } });
+      expect(logged.error.message).toMatch(message);
+      expect(callsFor('never-vended')).toHaveLength(0);
+    } finally {
+      delete process.env['PUBLISH_TOPIC_TEMPLATES'];
+      delete process.env['SUBSCRIBE_TOPIC_TEMPLATES'];
+    }
   });
 });

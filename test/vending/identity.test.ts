@@ -75,6 +75,9 @@ describe('UUID subs and the subs mistakable for their client IDs', () => {
     ['a suffix', `${COGNITO_SUB}-x`],
     ['another UUID', `${COGNITO_SUB}-${COGNITO_SUB}`],
     ['a bare dash', `${COGNITO_SUB}-`],
+    // Case is ignored: an upper-case UUID is still a UUID to anything that folds case.
+    ['a suffix, in upper case', `${COGNITO_SUB.toUpperCase()}-x`],
+    ['a suffix, in mixed case', `${COGNITO_SUB.slice(0, 4).toUpperCase()}${COGNITO_SUB.slice(4)}-x`],
   ])('forbids a non-UUID sub made of a UUID, "-" and %s (403), as it looks like a suffixed client ID', (_label, sub) => {
     const error = (() => {
       try {
@@ -90,7 +93,7 @@ describe('UUID subs and the subs mistakable for their client IDs', () => {
   });
 
   it('accepts other subs that merely contain a UUID or dashes', () => {
-    for (const sub of [`x${COGNITO_SUB}-x`, `${COGNITO_SUB.toUpperCase()}-x`, `${COGNITO_SUB}_x`, `eu-west-1:${COGNITO_SUB}`, 'a-b', 'a']) {
+    for (const sub of [`x${COGNITO_SUB}-x`, COGNITO_SUB.toUpperCase(), `${COGNITO_SUB}_x`, `eu-west-1:${COGNITO_SUB}`, 'a-b', 'a']) {
       expect(subjectFromClaims(idTokenClaims(sub)), sub).toBe(sub);
     }
   });

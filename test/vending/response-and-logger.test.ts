@@ -58,15 +58,21 @@ describe('mapError', () => {
 });
 
 describe('createOkResponder', () => {
-  // The topics a caller is told, written the obvious way: every template with every ${sub} replaced.
-  const topicsOf = (templates: { publish: string[]; subscribe: string[] }, sub: string) => ({
-    publish: templates.publish.map((template) => template.split('${sub}').join(sub)),
-    subscribe: templates.subscribe.map((template) => template.split('${sub}').join(sub)),
+  // The topics a caller is told, written the obvious way: ${sub} replaced by the sub, a ${group}
+  // template once per group, a shared one as it is; each topic once, in first-seen order.
+  const fill = (template: string, sub: string, groups: string[]): string[] =>
+    template.includes('${sub}') ? [template.split('${sub}').join(sub)] : template.includes('${group}') ? groups.map((group) => template.split('${group}').join(group)) : [template];
+  const listOf = (templates: string[], sub: string, groups: string[]) => [...new Set(templates.flatMap((template) => fill(template, sub, groups)))];
+  const topicsOf = (templates: { publish: string[]; subscribe: string[] }, sub: string, groups: string[] = []) => ({
+    publish: listOf(templates.publish, sub, groups),
+    subscribe: listOf(templates.subscribe, sub, groups),
   });
   const printable = fc.stringMatching(/^[\x21-\x7e]{1,200}$/);
+  const text = fc.string({ unit: 'binary', maxLength: 12 }).filter((part) => !part.includes('${'));
   const template = fc
-    .tuple(fc.string({ unit: 'binary', maxLength: 12 }), fc.string({ unit: 'binary', maxLength: 12 }))
-    .map(([before, after]) => `${before}\${sub}${after}`);
+    .tuple(text, fc.constantFrom('${sub}', '${group}', ''), text)
+    .map(([before, variable, after]) => `${before}${variable}${after}`);
+  const groupName = fc.stringMatching(/^[A-Za-z0-9_.:@-]{1,20}$/);
 
   it('writes exactly what JSON.stringify writes, for any templates, sub and credentials', () => {
     fc.assert(
@@ -74,17 +80,18 @@ describe('createOkResponder', () => {
         fc.array(template, { maxLength: 3 }),
         fc.array(template, { maxLength: 3 }),
         fc.stringMatching(/^[A-Za-z0-9_.:@-]{1,128}$/),
+        fc.uniqueArray(groupName, { maxLength: 4 }).map((groups) => groups.sort()),
         fc.option(fc.stringMatching(/^[A-Za-z0-9_-]{1,32}$/), { nil: undefined }),
         printable,
         printable,
         fc.constantFrom('abc-ats.iot.eu-west-1.amazonaws.com', '127.0.0.1:3000', '[::1]:8080'),
-        (publish, subscribe, sub, suffix, secret, token, host) => {
+        (publish, subscribe, sub, groups, suffix, secret, token, host) => {
           const region = 'eu-west-1';
           const url = signMqttUrl({ host, region, credentials: { accessKeyId: 'ASIAEXAMPLEEXAMPLE01', secretAccessKey: secret, sessionToken: token } });
           const clientId = suffix === undefined ? sub : `${sub}-${suffix}`;
           const fields = { url, clientId, expiresAt: '2026-11-29T14:00:00.000Z', endpoint: host, region };
-          const result = createOkResponder({ publish, subscribe })(fields, sub);
-          expect(result.body).toBe(JSON.stringify({ ...fields, topics: topicsOf({ publish, subscribe }, sub) }));
+          const result = createOkResponder({ publish, subscribe })(fields, { sub, groups });
+          expect(result.body).toBe(JSON.stringify({ ...fields, topics: topicsOf({ publish, subscribe }, sub, groups) }));
         },
       ),
       { numRuns: 300 },
@@ -94,17 +101,27 @@ describe('createOkResponder', () => {
   it('substitutes every ${sub} in the topics and keeps template order', () => {
     const respond = createOkResponder({ publish: ['a/${sub}/b/${sub}', 'x/${sub}'], subscribe: ['c/${sub}/#'] });
     const fields = { url: 'wss://h/mqtt', clientId: 'u1', expiresAt: '2026-01-01T00:00:00.000Z', endpoint: 'h', region: 'eu-west-1' };
-    expect(bodyOf(respond(fields, 'u1'))['topics']).toEqual({ publish: ['a/u1/b/u1', 'x/u1'], subscribe: ['c/u1/#'] });
+    expect(bodyOf(respond(fields, { sub: 'u1', groups: [] }))['topics']).toEqual({ publish: ['a/u1/b/u1', 'x/u1'], subscribe: ['c/u1/#'] });
+  });
+
+  it('lists one entry per eligible group and shared templates as written, nothing for a group template without groups', () => {
+    const respond = createOkResponder({ publish: ['users/${sub}/*', 'rooms/${group}/*', 'lobby/*'], subscribe: ['rooms/${group}/*', 'telemetry/*'] });
+    const fields = { url: 'wss://h/mqtt', clientId: 'u1', expiresAt: '2026-01-01T00:00:00.000Z', endpoint: 'h', region: 'eu-west-1' };
+    expect(bodyOf(respond(fields, { sub: 'u1', groups: ['team-a', 'team-b'] }))['topics']).toEqual({
+      publish: ['users/u1/*', 'rooms/team-a/*', 'rooms/team-b/*', 'lobby/*'],
+      subscribe: ['rooms/team-a/*', 'rooms/team-b/*', 'telemetry/*'],
+    });
+    expect(bodyOf(respond(fields, { sub: 'u1', groups: [] }))['topics']).toEqual({ publish: ['users/u1/*', 'lobby/*'], subscribe: ['telemetry/*'] });
   });
 
   it('answers 200 with no-store, each response with its own headers object', () => {
     const respond = createOkResponder({ publish: ['users/${sub}/*'], subscribe: [] });
     const fields = { url: 'wss://h/mqtt', clientId: 'a', expiresAt: '2026-01-01T00:00:00.000Z', endpoint: 'h', region: 'eu-west-1' };
-    const first = respond(fields, 'a');
+    const first = respond(fields, { sub: 'a', groups: [] });
     expect(first.statusCode).toBe(200);
     expect(headerOf(first, 'cache-control')).toBe('no-store');
     expect(headerOf(first, 'content-type')).toBe('application/json');
-    expect(first.headers).not.toBe(respond(fields, 'a').headers);
+    expect(first.headers).not.toBe(respond(fields, { sub: 'a', groups: [] }).headers);
     expect(bodyOf(first)['topics']).toEqual({ publish: ['users/a/*'], subscribe: [] });
   });
 });

@@ -1,0 +1,113 @@
+/**
+ * The caller's Cognito groups: the `cognito:groups` claim → the eligible group names that
+ * `${group}` templates are filled with. Pure.
+ *
+ * API Gateway HTTP APIs (payload format 2.0) hand every JWT claim to the integration as a string, and
+ * format an array claim the way Go prints a slice: `"[team-a team-b]"`, space-separated, unquoted.
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
+ * Other paths (tests, a REST API, a direct invoke) may pass a real JSON array, or a JSON array in a
+ * string; all are accepted.
+ */
+import { TooManyGroupsError } from './errors.js';
+
+/** The claim Cognito user pools put the user's groups in. */
+export const GROUPS_CLAIM = 'cognito:groups';
+
+/**
+ * The longest eligible group name. Cognito allows 128 characters
+ * (https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_CreateGroup.html),
+ * but every eligible group adds its name to several resources of the caller's session policy, whose
+ * worst case must fit STS's 2,048 characters: with 128-character names, four groups and one
+ * `${group}` template in both lists already overflow it. 40 holds a UUID with a short prefix
+ * (`org-<uuid>`) and keeps that typical setting (private, group, shared and read-only templates,
+ * four groups, retained messages on) within budget in every partition. Longer names are left out
+ * and counted, like any ineligible group.
+ */
+export const MAX_GROUP_NAME_LENGTH = 40;
+
+/**
+ * The names a group may have to be eligible: the characters a `sub` may hold (see `SUBJECT_PATTERN`
+ * in `identity.ts`), for the same reasons: a group name goes into an IAM ARN (`*` and `?` are
+ * wildcards), an MQTT topic level (`+`, `#`, `/`), a policy (`$` could start a variable) and a log
+ * line (white space, controls). Cognito allows more (any letter, mark, symbol or punctuation); such
+ * groups are left out, never escaped, since an escaped name could equal another group's real one.
+ */
+export const GROUP_NAME_PATTERN = new RegExp(`^[A-Za-z0-9_.:@-]{1,${MAX_GROUP_NAME_LENGTH}}$`);
+
+/** Longest group prefix: it must leave room for a name after it. */
+export const GROUP_PREFIX_MAX_LENGTH = 64;
+
+/**
+ * Why a group prefix is unusable, or `undefined` when it is fine; phrased to follow the setting's
+ * name. The Lambda (`GROUP_PREFIX`) and the construct (`groupPrefix`) both apply it.
+ */
+export function groupPrefixProblem(prefix: unknown): string | undefined {
+  if (typeof prefix === 'string' && prefix.length <= GROUP_PREFIX_MAX_LENGTH && GROUP_NAME_PATTERN.test(prefix)) return undefined;
+  return `must be 1-${GROUP_PREFIX_MAX_LENGTH} characters of A-Z a-z 0-9 _ . : @ -, the start of eligible group names`;
+}
+
+/** The deployment's group settings (`GROUP_PREFIX`, `MAX_GROUPS`). */
+export interface GroupSettings {
+  /** Only groups whose names start with this are eligible; `undefined` for every group. */
+  readonly prefix: string | undefined;
+  /** The most eligible groups a caller may have; more is refused (403 `too_many_groups`). */
+  readonly max: number;
+}
+
+/** The caller's eligible groups, and how many of its groups were left out. */
+export interface CallerGroups {
+  /** Eligible names, sorted, without repeats: the order of the grants and of the cache key. */
+  readonly eligible: readonly string[];
+  /** How many groups of the claim were not eligible (for the request log). */
+  readonly ineligible: number;
+}
+
+// Stands for a claim entry that is not a string: it fails GROUP_NAME_PATTERN, which needs a character.
+const NEVER_ELIGIBLE = '';
+const NO_GROUPS: CallerGroups = Object.freeze({ eligible: Object.freeze([]) as readonly string[], ineligible: 0 });
+
+/**
+ * The eligible groups of a caller's claims.
+ *
+ * @param claims the JWT authorizer's claims (already known to be an object with a usable `sub`)
+ * @throws TooManyGroupsError when more than `settings.max` groups are eligible (HTTP 403)
+ */
+export function groupsFromClaims(claims: Readonly<Record<string, unknown>>, settings: GroupSettings): CallerGroups {
+  const names = groupNames(claims[GROUPS_CLAIM]);
+  if (names.length === 0) return NO_GROUPS;
+  const kept = names.filter((name) => isEligible(name, settings.prefix));
+  const eligible = [...new Set(kept)].sort();
+  if (eligible.length > settings.max) {
+    throw new TooManyGroupsError(`the caller has ${eligible.length} eligible groups, more than MAX_GROUPS (${settings.max})`, settings.max);
+  }
+  return { eligible, ineligible: names.length - kept.length };
+}
+
+/** Whether a group name may be granted topics (see {@link GROUP_NAME_PATTERN}). */
+export function isEligible(name: string, prefix: string | undefined): boolean {
+  return GROUP_NAME_PATTERN.test(name) && (prefix === undefined || name.startsWith(prefix));
+}
+
+/**
+ * The group names in a claim value: `undefined` (no groups), a JSON array, or a string holding
+ * payload 2.0's `[a b]` or a JSON array. Anything that is not a string counts as one name that is
+ * never eligible (`''`).
+ */
+function groupNames(value: unknown): string[] {
+  if (value === undefined || value === null) return [];
+  if (Array.isArray(value)) return value.map((entry) => (typeof entry === 'string' ? entry : NEVER_ELIGIBLE));
+  if (typeof value !== 'string') return [NEVER_ELIGIBLE];
+  const text = value.trim();
+  if (text.startsWith('["') || text === '[]') {
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (Array.isArray(parsed)) return groupNames(parsed);
+    } catch {
+      // Not JSON after all: a payload 2.0 list whose first name starts with a quote.
+    }
+  }
+  // Payload 2.0: "[a b]"; a bare "a" is one group. Brackets and spaces are never in an eligible name,
+  // so splitting on them cannot join or cut eligible names wrongly.
+  const inner = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
+  return inner.split(' ').filter((name) => name !== '');
+}
