@@ -9,7 +9,7 @@ import { signMqttUrlTarget } from './signing/sign-mqtt-url.js';
 import { configFromProcessEnv, type VendingConfig } from './vending/config.js';
 import { perUserCredentialSource, sharedCredentialSource, type CredentialSource, type CredentialsLookup } from './vending/credentials.js';
 import { ConfigurationError } from './vending/errors.js';
-import { groupsFromClaims, type CallerGroups } from './vending/groups.js';
+import { createGroupReader, type CallerGroups } from './vending/groups.js';
 import { subjectFromClaims } from './vending/identity.js';
 import { createRequestLogger, type RequestLogRecord, type RequestLogger } from './vending/logger.js';
 import { createIsoFormatter } from './vending/iso-time.js';
@@ -57,7 +57,7 @@ export function createHandler(config: VendingConfig | ConfigurationError, depend
   const respond = createOkResponder(config.templates);
   const iso = createIsoFormatter();
   // Without a ${group} template the caller's groups grant nothing, so they are not even read.
-  const groupTemplates = usesGroups(config.templates);
+  const readGroups = usesGroups(config.templates) ? createGroupReader(config.groups) : undefined;
 
   return async (event, context) => {
     const started = performance.now();
@@ -72,7 +72,7 @@ export function createHandler(config: VendingConfig | ConfigurationError, depend
       sub = subjectFromClaims(claims);
       clientId = clientIdFor(sub, parseClientSuffix(event.queryStringParameters?.['clientSuffix']));
       // subjectFromClaims has checked that the claims are an object.
-      if (groupTemplates) groups = groupsFromClaims(claims as Record<string, unknown>, config.groups);
+      groups = readGroups?.(claims as Record<string, unknown>);
       const grantee = { sub, groups: groups?.eligible ?? [] };
       const scoped = await credentials.credentialsFor(grantee);
       cache = scoped.lookup;

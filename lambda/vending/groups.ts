@@ -8,6 +8,7 @@
  * Other paths (tests, a REST API, a direct invoke) may pass a real JSON array, or a JSON array in a
  * string; all are accepted.
  */
+import { LruMap } from '../signing/lru-map.js';
 import { TooManyGroupsError } from './errors.js';
 
 /** The claim Cognito user pools put the user's groups in. */
@@ -81,6 +82,28 @@ export function groupsFromClaims(claims: Readonly<Record<string, unknown>>, sett
     throw new TooManyGroupsError(`the caller has ${eligible.length} eligible groups, more than MAX_GROUPS (${settings.max})`, settings.max);
   }
   return { eligible, ineligible: names.length - kept.length };
+}
+
+/** How many distinct `cognito:groups` strings {@link createGroupReader} remembers. */
+export const GROUP_CLAIM_MEMO_SIZE = 1024;
+
+/**
+ * {@link groupsFromClaims} for one deployment's settings, remembering the answer for each claim
+ * string (payload 2.0 delivers the claim as one string): a signed-in user sends the same string on
+ * every vend, and parsing it again would cost more than the rest of a warm request's bookkeeping.
+ * Refusals are not remembered; they are rare and each must raise its own error.
+ */
+export function createGroupReader(settings: GroupSettings): (claims: Readonly<Record<string, unknown>>) => CallerGroups {
+  const memo = new LruMap<string, CallerGroups>(GROUP_CLAIM_MEMO_SIZE);
+  return (claims) => {
+    const raw = claims[GROUPS_CLAIM];
+    if (typeof raw !== 'string') return groupsFromClaims(claims, settings);
+    const known = memo.get(raw);
+    if (known !== undefined) return known;
+    const groups = groupsFromClaims(claims, settings);
+    memo.set(raw, groups);
+    return groups;
+  };
 }
 
 /** Whether a group name may be granted topics (see {@link GROUP_NAME_PATTERN}). */

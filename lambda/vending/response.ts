@@ -12,7 +12,7 @@ import {
   TooManyGroupsError,
   type ForbiddenSubjectReason,
 } from './errors.js';
-import { grantedTopics, type Grantee, type TopicTemplates } from './topic-templates.js';
+import { SUB_PLACEHOLDER, unique, variableOf, type Grantee, type TemplateVariable, type TopicTemplates } from './topic-templates.js';
 
 /** The body of a successful `GET /mqtt-url`. */
 export interface MqttUrlBody {
@@ -92,18 +92,48 @@ export function mapError(error: unknown): ErrorMapping {
  * for characters to escape than the signer spends making it. Every value spliced in is JSON-safe by
  * construction: the URL is a validated host plus an RFC 3986-encoded query; `clientId`, `sub`, group
  * names, `endpoint`, `region` and `expiresAt` are validated against patterns without `"`, `\` or
- * controls. Only the short topic lists (`grantedTopics`) go through `JSON.stringify`.
+ * controls. Each template is JSON-encoded once, split around its variable, so a request only
+ * concatenates (what `grantedTopics` gives, in its order and without repeats).
  * `test/vending/response-and-logger.test.ts` checks the output against `JSON.stringify`.
  */
 export function createOkResponder(templates: TopicTemplates): OkResponder {
+  const publish = compileTopicList(templates.publish);
+  const subscribe = compileTopicList(templates.subscribe);
   return (fields, grantee) => ({
     statusCode: 200,
     headers: { ...BASE_HEADERS },
     body:
       `{"url":"${fields.url}","clientId":"${fields.clientId}","expiresAt":"${fields.expiresAt}",` +
-      `"endpoint":"${fields.endpoint}","region":"${fields.region}","topics":{"publish":${JSON.stringify(grantedTopics(templates.publish, grantee))},` +
-      `"subscribe":${JSON.stringify(grantedTopics(templates.subscribe, grantee))}}}`,
+      `"endpoint":"${fields.endpoint}","region":"${fields.region}","topics":{"publish":${publish(grantee)},"subscribe":${subscribe(grantee)}}}`,
   });
+}
+
+/** One template, JSON-encoded around its variable: `head + value + tail` is the encoded topic. */
+type EncodedTemplate =
+  | { readonly variable: undefined; readonly json: string }
+  | { readonly variable: TemplateVariable; readonly head: string; readonly tail: string };
+
+/** A list's JSON array for a grantee, from its templates encoded once. */
+function compileTopicList(templates: readonly string[]): (grantee: Grantee) => string {
+  const encoded: EncodedTemplate[] = unique(templates).map((template) => {
+    const variable = variableOf(template);
+    if (variable === undefined) return { variable, json: JSON.stringify(template) };
+    // One variable, once (topicTemplateProblem); JSON-encoding each side keeps any escapes intact.
+    const at = template.indexOf(variable);
+    return { variable, head: JSON.stringify(template.slice(0, at)).slice(0, -1), tail: JSON.stringify(template.slice(at + variable.length)).slice(1) };
+  });
+  return (grantee) => {
+    const topics: string[] = [];
+    const add = (topic: string): void => {
+      if (!topics.includes(topic)) topics.push(topic);
+    };
+    for (const template of encoded) {
+      if (template.variable === undefined) add(template.json);
+      else if (template.variable === SUB_PLACEHOLDER) add(template.head + grantee.sub + template.tail);
+      else for (const group of grantee.groups) add(template.head + group + template.tail);
+    }
+    return `[${topics.join(',')}]`;
+  };
 }
 
 /** The JSON error response `{ "error": { "code", "message" } }` of a mapping. */

@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TooManyGroupsError } from '../../lambda/vending/errors.js';
-import { GROUPS_CLAIM, groupPrefixProblem, groupsFromClaims, isEligible } from '../../lambda/vending/groups.js';
+import { GROUPS_CLAIM, createGroupReader, groupPrefixProblem, groupsFromClaims, isEligible } from '../../lambda/vending/groups.js';
 
 const ANY = { prefix: undefined, max: 4 };
 const claims = (value: unknown): Record<string, unknown> => ({ sub: 'u', [GROUPS_CLAIM]: value });
@@ -60,5 +60,18 @@ describe('isEligible and groupPrefixProblem', () => {
     expect(isEligible('team-a', 'app-')).toBe(false);
     expect(groupPrefixProblem('app-')).toBeUndefined();
     for (const bad of ['', 'a*', 'a/b', 'p'.repeat(65), 42]) expect(groupPrefixProblem(bad), String(bad)).toMatch(/1-64 characters/);
+  });
+});
+
+describe('createGroupReader', () => {
+  it('answers as groupsFromClaims does, remembering each claim string, and never remembers a refusal', () => {
+    const read = createGroupReader({ prefix: undefined, max: 2 });
+    const first = read(claims('[b a]'));
+    expect(first).toEqual({ eligible: ['a', 'b'], ineligible: 0 });
+    expect(read(claims('[b a]'))).toBe(first);
+    expect(read(claims(['b', 'a']))).toEqual(first);
+    expect(() => read(claims('[a b c]'))).toThrow(TooManyGroupsError);
+    expect(() => read(claims('[a b c]'))).toThrow(TooManyGroupsError);
+    expect(read(claims(undefined))).toEqual({ eligible: [], ineligible: 0 });
   });
 });

@@ -98,10 +98,10 @@ describe('createOkResponder', () => {
     );
   });
 
-  it('substitutes every ${sub} in the topics and keeps template order', () => {
-    const respond = createOkResponder({ publish: ['a/${sub}/b/${sub}', 'x/${sub}'], subscribe: ['c/${sub}/#'] });
+  it('substitutes ${sub} in the topics, keeps template order and drops repeated templates', () => {
+    const respond = createOkResponder({ publish: ['a/${sub}/b', 'x/${sub}', 'a/${sub}/b'], subscribe: ['c/${sub}/#'] });
     const fields = { url: 'wss://h/mqtt', clientId: 'u1', expiresAt: '2026-01-01T00:00:00.000Z', endpoint: 'h', region: 'eu-west-1' };
-    expect(bodyOf(respond(fields, { sub: 'u1', groups: [] }))['topics']).toEqual({ publish: ['a/u1/b/u1', 'x/u1'], subscribe: ['c/u1/#'] });
+    expect(bodyOf(respond(fields, { sub: 'u1', groups: [] }))['topics']).toEqual({ publish: ['a/u1/b', 'x/u1'], subscribe: ['c/u1/#'] });
   });
 
   it('lists one entry per eligible group and shared templates as written, nothing for a group template without groups', () => {
