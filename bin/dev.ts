@@ -1,31 +1,109 @@
 /**
- * `npm run dev`: the local stack on http://127.0.0.1:$PORT (default 3000), loopback only.
- * Environment: `PORT` (0 picks a free port), `URL_TTL_SECONDS` (the Lambda's URL lifetime, 1..900).
+ * `npm run dev`: the local stack on http://127.0.0.1:$PORT (default 3000), loopback only, with the
+ * demo grants (`local/demo-grants.ts`: private namespace, group rooms, shared lobby, read-only
+ * telemetry), the demo's groups and a simulated device publishing telemetry.
+ *
+ * Environment (all optional; a malformed value is a one-line error naming the variable, exit 2):
+ * - `PORT` (0 picks a free port);
+ * - the Lambda's own `URL_TTL_SECONDS` (1..900), `PUBLISH_TOPIC_TEMPLATES` and
+ *   `SUBSCRIBE_TOPIC_TEMPLATES` (JSON arrays; default the demo grants), `GROUP_PREFIX`, `MAX_GROUPS`,
+ *   `ALLOW_RETAIN` (`true`/`false`), checked by the Lambda itself at start-up (a refused
+ *   configuration stops the start-up with the Lambda's message, exit 1);
+ * - `LOCAL_USER_GROUPS`: who is in which group, JSON such as `{"alice":["team-a"]}` (default: alice
+ *   and bob in team-a, carol in team-b);
+ * - `LOCAL_DEVICE_INTERVAL_MS`: how often the simulated device publishes (default 3000; 0: no device).
+ *
  * Ctrl-C (SIGINT) or SIGTERM stops everything and exits 0.
  */
+import { DEMO_GRANTS } from '../local/demo-grants.js';
 import { startLocalStack, type LocalStack } from '../local/dev-server.js';
+import { DEFAULT_DEVICE_INTERVAL_MS, MAX_DEVICE_INTERVAL_MS, MIN_DEVICE_INTERVAL_MS } from '../local/simulated-device.js';
+import { DEMO_USER_GROUPS, parseUserGroupsJson, UserGroupsError, type UserGroups } from '../local/user-groups.js';
+
+function usageError(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(2);
+}
+
+/** The variable's text, or `undefined` when it is unset or empty. */
+function textFromEnv(name: string): string | undefined {
+  const text = process.env[name];
+  return text === undefined || text === '' ? undefined : text;
+}
 
 function integerFromEnv(name: string, fallback: number | undefined): number | undefined {
-  const text = process.env[name];
-  if (text === undefined || text === '') return fallback;
-  if (!/^\d{1,5}$/.test(text)) {
-    process.stderr.write(`${name} must be a whole number (received ${JSON.stringify(text)})\n`);
-    process.exit(2);
-  }
+  const text = textFromEnv(name);
+  if (text === undefined) return fallback;
+  if (!/^\d{1,9}$/.test(text)) usageError(`${name} must be a whole number (received ${JSON.stringify(text)})`);
   return Number(text);
+}
+
+function booleanFromEnv(name: string): boolean | undefined {
+  const text = textFromEnv(name);
+  if (text === undefined) return undefined;
+  if (text !== 'true' && text !== 'false') usageError(`${name} must be true or false (received ${JSON.stringify(text)})`);
+  return text === 'true';
+}
+
+// Only the shape is checked here; each template is the Lambda's to judge.
+function templatesFromEnv(name: string, fallback: readonly string[]): readonly string[] {
+  const text = textFromEnv(name);
+  if (text === undefined) return fallback;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    usageError(`${name} must be a JSON array of strings such as ["users/\${sub}/*"] (received ${JSON.stringify(text)}, which is not JSON)`);
+  }
+  if (!Array.isArray(parsed) || !parsed.every((entry): entry is string => typeof entry === 'string')) {
+    usageError(`${name} must be a JSON array of strings such as ["users/\${sub}/*"] (received ${JSON.stringify(text)})`);
+  }
+  return parsed;
+}
+
+function userGroupsFromEnv(name: string): UserGroups {
+  const text = textFromEnv(name);
+  if (text === undefined) return DEMO_USER_GROUPS;
+  try {
+    return parseUserGroupsJson(text, name);
+  } catch (error) {
+    if (error instanceof UserGroupsError) usageError(error.message);
+    throw error;
+  }
 }
 
 const port = integerFromEnv('PORT', 3000) ?? 3000;
 const urlTtlSeconds = integerFromEnv('URL_TTL_SECONDS', undefined);
+const publishTopicTemplates = templatesFromEnv('PUBLISH_TOPIC_TEMPLATES', DEMO_GRANTS.publish);
+const subscribeTopicTemplates = templatesFromEnv('SUBSCRIBE_TOPIC_TEMPLATES', DEMO_GRANTS.subscribe);
+const groupPrefix = textFromEnv('GROUP_PREFIX');
+const maxGroups = integerFromEnv('MAX_GROUPS', undefined);
+const allowRetain = booleanFromEnv('ALLOW_RETAIN');
+const userGroups = userGroupsFromEnv('LOCAL_USER_GROUPS');
+const deviceIntervalMs = integerFromEnv('LOCAL_DEVICE_INTERVAL_MS', DEFAULT_DEVICE_INTERVAL_MS) ?? DEFAULT_DEVICE_INTERVAL_MS;
+if (deviceIntervalMs !== 0 && (deviceIntervalMs < MIN_DEVICE_INTERVAL_MS || deviceIntervalMs > MAX_DEVICE_INTERVAL_MS)) {
+  usageError(`LOCAL_DEVICE_INTERVAL_MS must be 0 (no device) or ${MIN_DEVICE_INTERVAL_MS}..${MAX_DEVICE_INTERVAL_MS} milliseconds (received "${deviceIntervalMs}")`);
+}
 
 let running: LocalStack;
 try {
-  running = await startLocalStack({ port, urlTtlSeconds });
+  running = await startLocalStack({
+    port,
+    urlTtlSeconds,
+    publishTopicTemplates,
+    subscribeTopicTemplates,
+    groupPrefix,
+    maxGroups,
+    allowRetain,
+    userGroups,
+    ...(deviceIntervalMs === 0 ? {} : { simulatedDevice: { intervalMs: deviceIntervalMs } }),
+  });
 } catch (error) {
   process.stderr.write(`Could not start the local stack: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 }
 
+const memberships = Object.entries(userGroups).map(([user, groups]) => `${user} in ${groups.length === 0 ? 'no group' : groups.join(', ')}`);
 process.stdout.write(
   [
     '',
@@ -33,7 +111,11 @@ process.stdout.write(
     '',
     `  1. Open ${running.url} in a browser (two tabs for two users).`,
     '  2. Sign in with any username and the password "local-dev".',
-    '  3. Get a URL, connect, subscribe and publish under users/<your sub>/…',
+    `     Groups (LOCAL_USER_GROUPS): ${memberships.length === 0 ? 'nobody is in a group' : `${memberships.join('; ')}; everybody else in none`}.`,
+    '  3. Get a URL, connect, then subscribe and publish where you are granted:',
+    `     publish ${publishTopicTemplates.join('  ')}`,
+    `     subscribe ${subscribeTopicTemplates.join('  ')}`,
+    ...(running.device === undefined ? [] : [`     A simulated device publishes to ${running.device.topic} every ${running.device.intervalMs} ms.`]),
     '',
     '  Emulated here, no AWS account needed: Cognito InitiateAuth (/cognito), the HTTP API JWT',
     '  authorizer + the real Lambda (/mqtt-url), STS AssumeRole, and AWS IoT over WebSocket (/mqtt).',

@@ -7,11 +7,18 @@
  * Cognito's (claims as documented in
  * https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-the-id-token.html
  * and ...-using-the-access-token.html), signed with a key pair generated at start-up.
+ *
+ * Groups: the pool is given a membership map (`userGroups`, see `user-groups.ts` for the format and
+ * the demo default). A user with groups gets them in the `cognito:groups` claim of both tokens, a
+ * JSON array of strings in the map's order, as Cognito does; a user without groups gets no
+ * `cognito:groups` claim at all (Cognito leaves it out rather than sending `[]`).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JSONWebKeySet } from 'jose';
 import { BodyTooLargeError, readBody, sendJson } from './http-io.js';
+import { GroupDirectory, type UserGroups } from './user-groups.js';
+import { canonicalUsername, COGNITO_NAME_PATTERN } from './usernames.js';
 
 /** The password every local user signs in with. */
 export const LOCAL_PASSWORD = 'local-dev';
@@ -24,8 +31,6 @@ export const JWKS_PATH = `${USER_POOL_PATH}/.well-known/jwks.json`;
 
 const INITIATE_AUTH_TARGET = 'AWSCognitoIdentityProviderService.InitiateAuth';
 const AUTH_FLOWS = ['USER_SRP_AUTH', 'REFRESH_TOKEN_AUTH', 'REFRESH_TOKEN', 'CUSTOM_AUTH', 'ADMIN_NO_SRP_AUTH', 'USER_PASSWORD_AUTH', 'ADMIN_USER_PASSWORD_AUTH', 'USER_AUTH'];
-// Cognito's username constraint: https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_SignUp.html
-const USERNAME = /^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,128}$/u;
 const CLIENT_ID = /^[\w+]{1,128}$/;
 const MAX_BODY_BYTES = 16 * 1024;
 
@@ -48,6 +53,11 @@ export interface LocalUserPoolOptions {
    * @default - the system clock
    */
   readonly now?: () => Date;
+  /**
+   * Who is in which group (`user-groups.ts`): their tokens carry `cognito:groups`.
+   * @default - nobody is in any group
+   */
+  readonly userGroups?: UserGroups;
 }
 
 /** A Cognito-shaped failure: `__type` and HTTP status. */
@@ -80,7 +90,7 @@ export interface InitiateAuthResult {
  * case-insensitively, as in a user pool created with Cognito's default `CaseSensitive: false`.
  */
 export function subForUsername(username: string): string {
-  const digest = createHash('sha256').update(`local-user-pool\0${username.normalize('NFC').toLowerCase()}`).digest();
+  const digest = createHash('sha256').update(`local-user-pool\0${canonicalUsername(username)}`).digest();
   // Shape it as an RFC 4122 version-4 UUID, as Cognito's subs are.
   digest[6] = ((digest[6] ?? 0) & 0x0f) | 0x40;
   digest[8] = ((digest[8] ?? 0) & 0x3f) | 0x80;
@@ -98,6 +108,7 @@ export class LocalUserPool {
   readonly #kid: string;
   readonly #jwks: JSONWebKeySet;
   readonly #now: () => Date;
+  readonly #groups: GroupDirectory;
   /** The `iss` of every token. */
   readonly issuer: string;
   /** The accepted app client id. */
@@ -105,7 +116,8 @@ export class LocalUserPool {
   /** Token lifetime in seconds. */
   readonly tokenTtlSeconds: number;
 
-  private constructor(options: LocalUserPoolOptions, privateKey: CryptoKey, kid: string, jwks: JSONWebKeySet) {
+  private constructor(options: LocalUserPoolOptions, groups: GroupDirectory, privateKey: CryptoKey, kid: string, jwks: JSONWebKeySet) {
+    this.#groups = groups;
     this.issuer = options.issuer;
     this.clientId = options.clientId ?? LOCAL_CLIENT_ID;
     this.tokenTtlSeconds = options.tokenTtlSeconds ?? 3600;
@@ -118,6 +130,7 @@ export class LocalUserPool {
   /**
    * Generates the signing key pair and returns the pool.
    * @throws RangeError when `tokenTtlSeconds` is not a whole number from 300 to 86400 (Cognito's range)
+   * @throws UserGroupsError when `userGroups` is not a membership map Cognito could hold
    */
   static async create(options: LocalUserPoolOptions): Promise<LocalUserPool> {
     const ttl = options.tokenTtlSeconds ?? 3600;
@@ -127,10 +140,16 @@ export class LocalUserPool {
     if (!/^https?:\/\/[^/]+\/\S*[^/]$/.test(options.issuer)) {
       throw new RangeError(`issuer must be an http(s) URL with a path and no trailing slash (received ${JSON.stringify(options.issuer)})`);
     }
+    const groups = GroupDirectory.from(options.userGroups ?? {}, 'userGroups');
     const { privateKey, publicKey } = await generateKeyPair('RS256', { modulusLength: 2048 });
     const publicJwk = await exportJWK(publicKey);
     const kid = await calculateJwkThumbprint(publicJwk);
-    return new LocalUserPool(options, privateKey, kid, { keys: [{ ...publicJwk, kid, alg: 'RS256', use: 'sig' }] });
+    return new LocalUserPool(options, groups, privateKey, kid, { keys: [{ ...publicJwk, kid, alg: 'RS256', use: 'sig' }] });
+  }
+
+  /** The groups of the user who signs in as `username` (any case): what `cognito:groups` will hold. */
+  groupsOf(username: string): readonly string[] {
+    return this.#groups.groupsOf(username);
   }
 
   /** The public keys, as Cognito serves them at `<issuer>/.well-known/jwks.json`. */
@@ -157,7 +176,7 @@ export class LocalUserPool {
     const { USERNAME: username, PASSWORD: password } = parameters;
     if (typeof username !== 'string' || username.length === 0) throw new CognitoError('InvalidParameterException', 'Missing required parameter USERNAME');
     if (typeof password !== 'string' || password.length === 0) throw new CognitoError('InvalidParameterException', 'Missing required parameter PASSWORD');
-    if (!USERNAME.test(username)) {
+    if (!COGNITO_NAME_PATTERN.test(username)) {
       throw new CognitoError('InvalidParameterException', '1 validation error detected: Value at \'username\' failed to satisfy constraint: 1 to 128 letters, marks, symbols, digits or punctuation, no white space');
     }
     if (password !== LOCAL_PASSWORD) throw new CognitoError('NotAuthorizedException', 'Incorrect username or password.');
@@ -170,8 +189,11 @@ export class LocalUserPool {
     const exp = iat + this.tokenTtlSeconds;
     const originJti = randomUUID();
     const eventId = randomUUID();
+    const groups = this.#groups.groupsOf(username);
+    // Cognito puts the claim in both tokens, and only when the user has groups.
+    const groupClaim = groups.length === 0 ? {} : { 'cognito:groups': [...groups] };
     const sign = (claims: Record<string, unknown>): Promise<string> =>
-      new SignJWT({ ...claims, origin_jti: originJti, event_id: eventId, auth_time: iat })
+      new SignJWT({ ...claims, ...groupClaim, origin_jti: originJti, event_id: eventId, auth_time: iat })
         .setProtectedHeader({ alg: 'RS256', kid: this.#kid })
         .setSubject(sub)
         .setIssuer(this.issuer)

@@ -15,8 +15,15 @@
  * The client role trusts the function's credentials and nothing else, so only the Lambda can
  * obtain sessions of it, as on AWS: STS verifies each caller's SigV4 signature and the role's trust.
  *
- * One request, one log line (method, path without its query, status, duration): the query of
- * `/mqtt` is a signed URL with a session token, so it is never logged.
+ * Optional, inside the same process: a simulated device (`simulated-device.ts`) that publishes
+ * telemetry straight into the broker, authorized by its own IoT policy.
+ *
+ * Users' groups come from a membership map (`user-groups.ts`; default: alice and bob in `team-a`,
+ * carol in `team-b`); the Lambda grants `${group}` topics from the `cognito:groups` claim.
+ *
+ * One request, one log line (method, path without its query as a JSON string, status, duration):
+ * the query of `/mqtt` is a signed URL with a session token, so it is never logged, and the path is
+ * quoted so that no request can forge a log line.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -30,7 +37,10 @@ import { IotGateway } from './iot-gateway.js';
 import { clientRolePolicy, type IotResourceScope } from './iot-permissions.js';
 import { jwtProtectedRoute } from './jwt-authorizer.js';
 import { LOCAL_FUNCTION_CREDENTIALS, loadLocalLambda, type LocalLambda } from './local-lambda.js';
+import { logValue } from './log-value.js';
+import { resolveDeviceOptions, SimulatedDevice, type SimulatedDeviceOptions } from './simulated-device.js';
 import { LocalSts } from './sts-server.js';
+import { DEMO_USER_GROUPS, type UserGroups } from './user-groups.js';
 
 /** The emulated account and region. The account is AWS's documented placeholder. */
 export const LOCAL_SCOPE: IotResourceScope = { partition: 'aws', region: 'us-east-1', account: '000000000000' };
@@ -70,8 +80,37 @@ export interface LocalStackOptions {
    */
   readonly subscribeTopicTemplates?: readonly string[];
   /**
-   * One clock for every part (Lambda, STS, user pool, JWT authorizer, IoT gateway), so tests can
-   * make URLs, sessions and tokens age without waiting.
+   * The Lambda's `GROUP_PREFIX`: only groups whose names start with it get `${group}` topics.
+   * @default - the Lambda's default (every group is eligible)
+   */
+  readonly groupPrefix?: string;
+  /**
+   * The Lambda's `MAX_GROUPS`: a caller with more eligible groups is refused (403 `too_many_groups`).
+   * @default - the Lambda's default (4)
+   */
+  readonly maxGroups?: number;
+  /**
+   * The Lambda's `ALLOW_RETAIN`: grant `iot:RetainPublish` on the publish templates. The client
+   * role's policy follows, so a retained PUBLISH passes the gateway and aedes keeps the message.
+   * @default - the Lambda's default (false: a retained PUBLISH disconnects the client)
+   */
+  readonly allowRetain?: boolean;
+  /**
+   * Who is in which Cognito group (`user-groups.ts`): their ID and access tokens carry
+   * `cognito:groups`.
+   * @default DEMO_USER_GROUPS - alice and bob in `team-a`, carol in `team-b`, nobody else in any
+   */
+  readonly userGroups?: UserGroups;
+  /**
+   * Runs a simulated device that publishes a JSON reading to `telemetry/<deviceId>` at this
+   * interval, straight into the broker (`simulated-device.ts`). Users receive it where their
+   * subscribe templates allow (the demo grants' `telemetry/*`).
+   * @default - no device
+   */
+  readonly simulatedDevice?: SimulatedDeviceOptions;
+  /**
+   * One clock for every part (Lambda, STS, user pool, JWT authorizer, IoT gateway, device), so tests
+   * can make URLs, sessions and tokens age without waiting.
    * @default - the system clock
    */
   readonly now?: () => Date;
@@ -86,8 +125,10 @@ export interface LocalStack {
   readonly sts: LocalSts;
   /** The loopback STS's base URL (`AWS_ENDPOINT_URL_STS` of the Lambda). */
   readonly stsUrl: string;
-  /** The user pool (tests can read its issuer and JWKS). */
+  /** The user pool (tests can read its issuer, JWKS and users' groups). */
   readonly userPool: LocalUserPool;
+  /** The simulated device, when one runs: its topic and how many readings it published. */
+  readonly device: SimulatedDevice | undefined;
   /** Drops every open MQTT connection, as a network failure would; returns how many. */
   dropMqttConnections(): number;
   /** Stops everything: MQTT connections, broker, HTTP server and its sockets, STS. Safe to call twice. */
@@ -118,11 +159,13 @@ async function listen(server: Server, port: number): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-// `urlTtlSeconds` is not checked here: the Lambda's own config parser refuses a bad `URL_TTL_SECONDS`
-// when `loadLocalLambda` runs, and `startLocalStack` then stops what it started and rethrows.
+// The Lambda's settings (`urlTtlSeconds`, templates, groups, retain) are not checked here: the
+// Lambda's own config parser refuses a bad one when `loadLocalLambda` runs, and `startLocalStack`
+// then stops what it started and rethrows. The user pool checks `userGroups` the same way.
 function validateOptions(options: LocalStackOptions): number {
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new RangeError(`port must be a whole number from 0 to 65535 (received ${String(options.port)})`);
+  if (options.simulatedDevice !== undefined) resolveDeviceOptions(options.simulatedDevice);
   return port;
 }
 
@@ -169,7 +212,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   let server: Server | undefined;
   let gateway: IotGateway | undefined;
   let lambda: LocalLambda | undefined;
+  let device: SimulatedDevice | undefined;
   const teardown = async (): Promise<void> => {
+    device?.stop();
     await gateway?.close();
     if (server !== undefined) {
       const closing = server;
@@ -190,7 +235,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     let upgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void = (_request, socket) => socket.destroy();
     server = createServer((request, response) => {
       const started = performance.now();
-      response.on('finish', () => log(`${request.method ?? '?'} ${pathOf(request)} ${response.statusCode} ${Math.round(performance.now() - started)}ms`));
+      // Node's parser admits only known methods; the path is the client's, hence quoted.
+      response.on('finish', () => log(`${request.method ?? '?'} ${logValue(pathOf(request))} ${response.statusCode} ${Math.round(performance.now() - started)}ms`));
       route(request, response).catch(() => {
         if (!response.headersSent) sendText(response, 500, 'Internal error in the local stack.\n');
         else response.destroy();
@@ -209,10 +255,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       urlTtlSeconds: options.urlTtlSeconds,
       publishTopicTemplates: options.publishTopicTemplates,
       subscribeTopicTemplates: options.subscribeTopicTemplates,
+      groupPrefix: options.groupPrefix,
+      maxGroups: options.maxGroups,
+      allowRetain: options.allowRetain,
       writeLog: log,
       now,
     });
-    const userPool = await LocalUserPool.create({ issuer: `${origin}${USER_POOL_PATH}`, now });
+    const userPool = await LocalUserPool.create({ issuer: `${origin}${USER_POOL_PATH}`, now, userGroups: options.userGroups ?? DEMO_USER_GROUPS });
     const mqttUrlRoute = jwtProtectedRoute({
       issuer: userPool.issuer,
       audience: [userPool.clientId],
@@ -226,11 +275,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       host,
       scope: LOCAL_SCOPE,
       sessions: sts,
-      rolePolicies: new Map([[LOCAL_CLIENT_ROLE_ARN, clientRolePolicy(LOCAL_SCOPE, lambda.templates)]]),
+      rolePolicies: new Map([[LOCAL_CLIENT_ROLE_ARN, clientRolePolicy(LOCAL_SCOPE, lambda.templates, lambda.allowRetain)]]),
       now,
       log,
     });
     gateway = activeGateway;
+    if (options.simulatedDevice !== undefined) {
+      device = SimulatedDevice.start({ publisher: activeGateway, scope: LOCAL_SCOPE, options: options.simulatedDevice, now, log });
+    }
     const script = await bundleDemoScript(ROOT);
     if (!script.ok) log(script.reason);
 
@@ -265,7 +317,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       if (pathOf(request) === '/mqtt') {
         activeGateway.handleUpgrade(request, socket, head);
       } else {
-        log(`WS ${pathOf(request)} 404`);
+        log(`WS ${logValue(pathOf(request))} 404`);
         socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       }
     };
@@ -277,6 +329,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       sts,
       stsUrl,
       userPool,
+      device,
       dropMqttConnections: () => activeGateway.dropConnections(),
       stop: () => {
         stopped ??= teardown().finally(() => {

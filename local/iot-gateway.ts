@@ -15,6 +15,14 @@
  * - A CONNECT with a client id already in use disconnects the older connection (aedes' takeover,
  *   which is also AWS IoT's behaviour); the policy check runs first, so nobody can take over a
  *   client id outside their own namespace.
+ * - Retained messages: a PUBLISH with RETAIN that passes the check is kept by aedes, and handed to a
+ *   later subscriber only if that subscriber may `iot:Receive` it (retained deliveries go through the
+ *   same per-message check as live ones).
+ * - In-process principals (the simulated device, `simulated-device.ts`) publish through
+ *   {@link IotGateway.publishAs}, authorized by their own policy instead of a vended session.
+ *
+ * Log lines carry client IDs, topics, filters and session names as JSON strings (`log-value.ts`), so a
+ * client cannot forge a line by putting a line break in one of them.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -22,6 +30,7 @@ import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import { parsePolicy, PolicyParseError, type ParsedPolicy, type PolicyDecision } from './iam-policy.js';
 import { iotPermissions, type IotPermissions, type IotResourceScope } from './iot-permissions.js';
+import { logValue } from './log-value.js';
 import { verifyPresignedHandshake, type HandshakeVerdict } from './sigv4-url-verifier.js';
 import type { StsSession } from './sts-server.js';
 
@@ -50,6 +59,14 @@ export interface IotGatewayOptions {
    * @default - no logging
    */
   readonly log?: (line: string) => void;
+}
+
+/** A principal inside the local stack that publishes without an MQTT connection (a simulated device). */
+export interface InProcessPrincipal {
+  /** Its name in log lines, e.g. the thing name. */
+  readonly name: string;
+  /** What its policy allows (built with `iotPermissions` from the policy attached to it). */
+  readonly permissions: IotPermissions;
 }
 
 /** What the gateway knows about an authenticated connection. */
@@ -134,7 +151,7 @@ export class IotGateway {
     const session = sessions.session(verdict.accessKeyId);
     const context = this.#contextFor(session);
     this.#webSockets.handleUpgrade(request, socket, head, (webSocket) => {
-      this.#log(`WS /mqtt 101 session=${context.sessionName}`);
+      this.#log(`WS /mqtt 101 session=${logValue(context.sessionName)}`);
       this.#contexts.set(request, context);
       const stream = createWebSocketStream(webSocket);
       stream.on('error', () => webSocket.terminate());
@@ -151,7 +168,7 @@ export class IotGateway {
       try {
         policies.push(parsePolicy(session.policy));
       } catch (error) {
-        this.#log(`session=${sessionName} has a session policy the gateway cannot evaluate (${error instanceof PolicyParseError ? error.message : 'unknown error'}); it is allowed nothing`);
+        this.#log(`session=${logValue(sessionName)} has a session policy the gateway cannot evaluate (${error instanceof PolicyParseError ? error.message : 'unknown error'}); it is allowed nothing`);
         policies = [];
       }
     }
@@ -169,7 +186,7 @@ export class IotGateway {
 
   #authorizeConnect(client: Client, done: (error: AuthenticateError | null, success: boolean | null) => void): void {
     const decision = this.#decide(client, (p) => p.connect(client.id));
-    this.#log(`MQTT CONNECT client=${client.id} session=${this.#sessionName(client)} ${decision === 'allow' ? 'accepted' : `refused (${decision})`}`);
+    this.#log(`MQTT CONNECT client=${logValue(client.id)} session=${logValue(this.#sessionName(client))} ${decision === 'allow' ? 'accepted' : `refused (${decision})`}`);
     if (decision === 'allow') {
       done(null, true);
       return;
@@ -183,7 +200,7 @@ export class IotGateway {
       grant();
       return;
     }
-    this.#log(`MQTT SUBSCRIBE client=${client.id} filter=${topicFilter} refused (${decision})`);
+    this.#log(`MQTT SUBSCRIBE client=${logValue(client.id)} filter=${logValue(topicFilter)} refused (${decision})`);
     refuse();
   }
 
@@ -193,8 +210,27 @@ export class IotGateway {
       done(null);
       return;
     }
-    this.#log(`MQTT PUBLISH client=${client?.id ?? 'unknown'} topic=${topic}${retain ? ' (retained)' : ''} refused (${decision}): disconnecting`);
+    this.#log(`MQTT PUBLISH client=${logValue(client?.id ?? 'unknown')} topic=${logValue(topic)}${retain ? ' (retained)' : ''} refused (${decision}): disconnecting`);
     done(new Error(`not authorized to publish to ${topic}`));
+  }
+
+  /**
+   * Publishes as an in-process principal, straight into the broker: its own policy decides (no
+   * session, no role), and each delivery is still checked against the subscriber's `iot:Receive`.
+   * @returns whether the message was published (`false`: refused by the policy, or the gateway is closed)
+   */
+  async publishAs(principal: InProcessPrincipal, topic: string, payload: Buffer | string, options: { readonly retain?: boolean } = {}): Promise<boolean> {
+    if (this.#closed) return false;
+    const retain = options.retain === true;
+    const decision = principal.permissions.publish(topic, retain);
+    if (decision !== 'allow') {
+      this.#log(`MQTT PUBLISH principal=${logValue(principal.name)} topic=${logValue(topic)}${retain ? ' (retained)' : ''} refused (${decision})`);
+      return false;
+    }
+    await new Promise<void>((resolve, reject) => {
+      this.#broker.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 0, retain, dup: false }, (error) => (error ? reject(error) : resolve()));
+    });
+    return true;
   }
 
   /** Drops every open MQTT connection (clients see a network close and may reconnect). */

@@ -60,17 +60,24 @@ export function iotPermissions(scope: IotResourceScope, policies: readonly Parse
 /**
  * The client role's identity policy as the CDK construct grants it (`iotRoleStatements` in
  * `lib/iot-permissions.ts`, which needs a CDK `Stack`), for every user at once: the topic templates
- * widened by the construct's own `toWildcardResourceName` (`${sub}` → `*`), and UUID-shaped client
- * IDs for connecting. Per-user narrowing is the session policy's job, exactly as in the deployed stack.
+ * widened by the construct's own `toWildcardResourceName` (`${sub}` and `${group}` → `*`), and
+ * UUID-shaped client IDs for connecting. Per-user narrowing is the session policy's job, exactly as in
+ * the deployed stack.
+ *
+ * @param allowRetain the deployment's `allowRetain` (`ALLOW_RETAIN`): adds `iot:RetainPublish` on the
+ *   widened publish templates, so a retained PUBLISH is allowed where a plain one is (AWS IoT checks
+ *   both actions for a PUBLISH with RETAIN)
  */
-export function clientRolePolicy(scope: IotResourceScope, templates: TopicTemplates): ParsedPolicy {
+export function clientRolePolicy(scope: IotResourceScope, templates: TopicTemplates, allowRetain = false): ParsedPolicy {
   const publish = unique(templates.publish.map(toWildcardResourceName));
   const subscribe = unique(templates.subscribe.map(toWildcardResourceName));
+  const publishArns = publish.map((topic) => iotArn(scope, `topic/${topic}`));
   return parsePolicy({
     Version: '2012-10-17',
     Statement: [
       { Effect: 'Allow', Action: 'iot:Connect', Resource: UUID_CLIENT_ID_IAM_PATTERNS.map((pattern) => iotArn(scope, `client/${pattern}`)) },
-      { Effect: 'Allow', Action: 'iot:Publish', Resource: publish.map((topic) => iotArn(scope, `topic/${topic}`)) },
+      { Effect: 'Allow', Action: 'iot:Publish', Resource: publishArns },
+      ...(allowRetain ? [{ Effect: 'Allow', Action: 'iot:RetainPublish', Resource: publishArns }] : []),
       { Effect: 'Allow', Action: 'iot:Receive', Resource: subscribe.map((topic) => iotArn(scope, `topic/${topic}`)) },
       { Effect: 'Allow', Action: 'iot:Subscribe', Resource: subscribe.map((filter) => iotArn(scope, `topicfilter/${filter}`)) },
     ],

@@ -25,6 +25,12 @@ export interface LocalLambdaSettings {
   readonly publishTopicTemplates?: readonly string[] | undefined;
   /** `SUBSCRIBE_TOPIC_TEMPLATES`, when overridden. */
   readonly subscribeTopicTemplates?: readonly string[] | undefined;
+  /** `GROUP_PREFIX`, when set: only groups starting with it are granted `${group}` topics. */
+  readonly groupPrefix?: string | undefined;
+  /** `MAX_GROUPS`, when overridden: more eligible groups than this is 403 `too_many_groups`. */
+  readonly maxGroups?: number | undefined;
+  /** `ALLOW_RETAIN`, when set: whether retained publishes are granted (`iot:RetainPublish`). */
+  readonly allowRetain?: boolean | undefined;
   /**
    * Receives the function's own JSON request log lines.
    * @default - stdout, as in Lambda
@@ -43,6 +49,8 @@ export interface LocalLambda {
   readonly handler: HttpApiHandler;
   /** The topic templates the function parsed (the gateway's role policy is built from them). */
   readonly templates: { readonly publish: readonly string[]; readonly subscribe: readonly string[] };
+  /** Whether the function grants retained publishes, as it parsed `ALLOW_RETAIN` (the role policy follows). */
+  readonly allowRetain: boolean;
   /** Puts back every environment variable this module changed. */
   restoreEnvironment(): void;
 }
@@ -75,11 +83,19 @@ export function lambdaEnvironment(settings: LocalLambdaSettings): Record<string,
     URL_TTL_SECONDS: settings.urlTtlSeconds === undefined ? undefined : String(settings.urlTtlSeconds),
     PUBLISH_TOPIC_TEMPLATES: json(settings.publishTopicTemplates),
     SUBSCRIBE_TOPIC_TEMPLATES: json(settings.subscribeTopicTemplates),
+    GROUP_PREFIX: settings.groupPrefix,
+    MAX_GROUPS: settings.maxGroups === undefined ? undefined : String(settings.maxGroups),
+    ALLOW_RETAIN: settings.allowRetain === undefined ? undefined : String(settings.allowRetain),
   };
 }
 
 /**
  * Sets the environment, imports the function and builds its handler.
+ *
+ * The configuration is parsed here, eagerly: on AWS a refused configuration (a bad variable, or
+ * templates that break the non-overlap rule, such as a `*` level before `${sub}`) makes every
+ * request answer 500 and log the error; locally the developer is at the terminal, so the start-up
+ * fails instead, with the function's own message.
  * @throws the function's own `ConfigurationError` when a setting is invalid (the environment is
  *   restored first)
  */
@@ -108,7 +124,7 @@ export async function loadLocalLambda(settings: LocalLambdaSettings): Promise<Lo
       ...(settings.writeLog === undefined ? {} : { log: createRequestLogger(settings.writeLog) }),
       ...(clock === undefined ? {} : { now: () => clock().getTime() }),
     });
-    return { handler, templates: config.templates, restoreEnvironment };
+    return { handler, templates: config.templates, allowRetain: config.allowRetain, restoreEnvironment };
   } catch (error) {
     restoreEnvironment();
     throw error;

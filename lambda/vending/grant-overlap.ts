@@ -9,8 +9,9 @@
  * 1. nothing granted to A (private, through any group, or shared) reaches a topic or topic filter
  *    that a `${sub}` template gives to B;
  * 2. nothing granted through G reaches a topic that a `${group}` template gives to H.
- * Shared templates are also kept out of every group's topics (stricter than 2 asks: a shared grant
- * inside a group room would open the room to everyone).
+ * Beyond 2, no shared grant and no private grant reaches a topic a `${group}` template gives any
+ * group (a shared grant inside a group room would open the room to everyone; with `${sub}/*` beside
+ * `rooms/${group}/*`, the user whose sub is `rooms` would hold every room). R2 covers both.
  *
  * ## The rule
  *

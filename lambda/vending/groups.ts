@@ -5,8 +5,10 @@
  * API Gateway HTTP APIs (payload format 2.0) hand every JWT claim to the integration as a string, and
  * format an array claim the way Go prints a slice: `"[team-a team-b]"`, space-separated, unquoted.
  * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
- * Other paths (tests, a REST API, a direct invoke) may pass a real JSON array, or a JSON array in a
- * string; all are accepted.
+ * Other paths (tests, a direct invoke) may pass a real JSON array, which is accepted too. A string is
+ * never JSON-parsed: Cognito group names may hold `"`, `,`, `[` and `]`, so one group named
+ * `"team-a","team-b"` arrives as `["team-a","team-b"]`, which a JSON reading would turn into two
+ * groups the user is not in. Read as payload 2.0 it is one name with quotes: never eligible.
  */
 import { LruMap } from '../signing/lru-map.js';
 import { TooManyGroupsError } from './errors.js';
@@ -113,7 +115,7 @@ export function isEligible(name: string, prefix: string | undefined): boolean {
 
 /**
  * The group names in a claim value: `undefined` (no groups), a JSON array, or a string holding
- * payload 2.0's `[a b]` or a JSON array. Anything that is not a string counts as one name that is
+ * payload 2.0's `[a b]` (never JSON, see the module comment). Anything that is not a string counts as one name that is
  * never eligible (`''`).
  */
 function groupNames(value: unknown): string[] {
@@ -121,14 +123,6 @@ function groupNames(value: unknown): string[] {
   if (Array.isArray(value)) return value.map((entry) => (typeof entry === 'string' ? entry : NEVER_ELIGIBLE));
   if (typeof value !== 'string') return [NEVER_ELIGIBLE];
   const text = value.trim();
-  if (text.startsWith('["') || text === '[]') {
-    try {
-      const parsed: unknown = JSON.parse(text);
-      if (Array.isArray(parsed)) return groupNames(parsed);
-    } catch {
-      // Not JSON after all: a payload 2.0 list whose first name starts with a quote.
-    }
-  }
   // Payload 2.0: "[a b]"; a bare "a" is one group. Brackets and spaces are never in an eligible name,
   // so splitting on them cannot join or cut eligible names wrongly.
   const inner = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;

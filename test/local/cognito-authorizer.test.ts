@@ -26,7 +26,11 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  pool = await LocalUserPool.create({ issuer: `${origin}/local-user-pool`, now: () => new Date(Date.now() + poolClockOffsetMs) });
+  pool = await LocalUserPool.create({
+    issuer: `${origin}/local-user-pool`,
+    now: () => new Date(Date.now() + poolClockOffsetMs),
+    userGroups: { Grace: ['team-a', 'team-b'], heidi: ['team-a'] },
+  });
   route = jwtProtectedRoute({
     issuer: pool.issuer,
     audience: ['local'],
@@ -81,6 +85,21 @@ describe('local user pool (Cognito InitiateAuth)', () => {
     expect(access).toMatchObject({ sub: subForUsername('alice'), client_id: 'local', token_use: 'access', username: 'alice' });
     expect(access.aud).toBeUndefined();
     expect((id.exp ?? 0) - (id.iat ?? 0)).toBe(3600);
+  });
+
+  it('puts a user\'s groups in cognito:groups of both tokens (a JSON array, in the configured order), case-insensitively', async () => {
+    const grace = await signIn('grace');
+    expect(decodeJwt(grace.IdToken)['cognito:groups']).toEqual(['team-a', 'team-b']);
+    expect(decodeJwt(grace.AccessToken)['cognito:groups']).toEqual(['team-a', 'team-b']);
+    expect(decodeJwt((await signIn('HEIDI')).IdToken)['cognito:groups']).toEqual(['team-a']);
+    expect(pool.groupsOf('GRACE')).toEqual(['team-a', 'team-b']);
+  });
+
+  it('leaves cognito:groups out for a user in no group, as Cognito does', async () => {
+    const { IdToken, AccessToken } = await signIn('alice');
+    expect(decodeJwt(IdToken)).not.toHaveProperty('cognito:groups');
+    expect(decodeJwt(AccessToken)).not.toHaveProperty('cognito:groups');
+    expect(pool.groupsOf('alice')).toEqual([]);
   });
 
   it('derives a stable, UUID-shaped sub per username, case-insensitively', () => {
@@ -138,6 +157,18 @@ describe('JWT authorizer in front of the handler', () => {
     // API Gateway hands claims over as strings.
     expect(event?.requestContext.authorizer.jwt.claims).toMatchObject({ sub: subForUsername('alice'), token_use: 'id', aud: 'local', exp: expect.stringMatching(/^\d+$/) });
     expect(event?.requestContext.authorizer.jwt.scopes).toBeNull();
+  });
+
+  it('hands cognito:groups to the handler as payload 2.0 does: one string, "[a b]"', async () => {
+    const grace = await signIn('grace');
+    expect((await vend(`Bearer ${grace.IdToken}`)).status).toBe(200);
+    expect((await vend(`Bearer ${grace.AccessToken}`)).status).toBe(200);
+    expect((await vend(`Bearer ${(await signIn('heidi')).IdToken}`)).status).toBe(200);
+    expect((await vend(`Bearer ${(await signIn('alice')).IdToken}`)).status).toBe(200);
+    const claims = events.map((event) => event.requestContext.authorizer.jwt.claims);
+    expect(claims.map((claim) => claim['cognito:groups'])).toEqual(['[team-a team-b]', '[team-a team-b]', '[team-a]', undefined]);
+    // Every claim is a string, numbers included.
+    for (const claim of claims) expect(Object.values(claim).every((value) => typeof value === 'string')).toBe(true);
   });
 
   it('accepts an access token by its client_id, and a token without the Bearer prefix', async () => {

@@ -11,8 +11,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const children: ChildProcess[] = [];
 
-function runDev(port: string): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/dev.ts'], { cwd: ROOT, env: { ...process.env, PORT: port }, stdio: ['ignore', 'pipe', 'pipe'] });
+function runDev(port: string, env: Record<string, string> = {}): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/dev.ts'], { cwd: ROOT, env: { ...process.env, PORT: port, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
@@ -45,12 +45,29 @@ describe('npm run dev (bin/dev.ts)', () => {
     const { child, output, exited } = runDev('0');
     const [, url = ''] = await waitForOutput(child, output, /running at (http:\/\/127\.0\.0\.1:\d+)/);
     expect(output()).toMatch(/password "local-dev"/);
+    // The demo runs with every kind of grant, the demo groups and the simulated device.
+    expect(output()).toContain('Groups (LOCAL_USER_GROUPS): alice in team-a; bob in team-a; carol in team-b; everybody else in none.');
+    expect(output()).toContain('publish users/${sub}/*  rooms/${group}/*  lobby/*');
+    expect(output()).toContain('subscribe users/${sub}/*  rooms/${group}/*  lobby/*  telemetry/*');
+    expect(output()).toContain('A simulated device publishes to telemetry/sensor-1 every 3000 ms.');
     const config = (await (await fetch(`${url}/config.json`)).json()) as { apiUrl: string };
     expect(config.apiUrl).toBe(url);
     child.kill('SIGINT');
     expect(await exited).toBe(0);
     expect(output()).toMatch(/SIGINT: stopping the local stack/);
     await expect(fetch(`${url}/config.json`)).rejects.toThrow();
+  });
+
+  it('exits 2 naming LOCAL_USER_GROUPS and its value when the membership map is malformed', async () => {
+    const { output, exited } = runDev('0', { LOCAL_USER_GROUPS: '{"alice":"team-a"}' });
+    expect(await exited).toBe(2);
+    expect(output()).toBe('LOCAL_USER_GROUPS["alice"] must be an array of group names (received "team-a")\n');
+  });
+
+  it('exits 1 with the Lambda\'s own message when it refuses the templates', async () => {
+    const { output, exited } = runDev('0', { PUBLISH_TOPIC_TEMPLATES: '["tenants/*/users/${sub}/*"]' });
+    expect(await exited).toBe(1);
+    expect(output()).toMatch(/^Could not start the local stack: PUBLISH_TOPIC_TEMPLATES: .*tenants\/\*\/users\/\$\{sub\}\/\*/);
   });
 
   it('exits 1 with a clear message when the port is taken', async () => {

@@ -141,6 +141,22 @@ describe('iotPermissions and the client role policy', () => {
     expect(roleOnly.publish('elsewhere', false)).toBe('implicit-deny');
   });
 
+  it('widens ${group} to * as well, keeps shared templates as written, and adds iot:RetainPublish on the publish templates only with allowRetain', () => {
+    const grants = { publish: ['users/${sub}/*', 'rooms/${group}/*', 'lobby/*'], subscribe: ['rooms/${group}/*', 'telemetry/*'] };
+    const plain = iotPermissions(scope, [clientRolePolicy(scope, grants)]);
+    expect(plain.publish('rooms/team-a/chat', false)).toBe('allow');
+    expect(plain.publish('lobby/chat', false)).toBe('allow');
+    expect(plain.subscribe('rooms/team-b/#')).toBe('allow');
+    expect(plain.receive('telemetry/sensor-1')).toBe('allow');
+    expect(plain.publish('telemetry/sensor-1', false)).toBe('implicit-deny');
+    expect(plain.publish('lobby/chat', true)).toBe('implicit-deny');
+    const retaining = iotPermissions(scope, [clientRolePolicy(scope, grants, true)]);
+    expect(retaining.publish('lobby/chat', true)).toBe('allow');
+    expect(retaining.publish('rooms/team-a/chat', true)).toBe('allow');
+    expect(retaining.publish('users/bob/state', true)).toBe('allow');
+    expect(retaining.publish('telemetry/sensor-1', true)).toBe('implicit-deny');
+  });
+
   it('maps CONNECT to iot:Connect on client/<id>', () => {
     expect(alice.connect(ALICE)).toBe('allow');
     expect(alice.connect(`${ALICE}-tab2`)).toBe('allow');

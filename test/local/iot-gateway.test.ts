@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signMqttUrl } from '../../lambda/sigv4.js';
 import { parsePolicy } from '../../local/iam-policy.js';
 import { IotGateway } from '../../local/iot-gateway.js';
-import { iotArn } from '../../local/iot-permissions.js';
+import { iotArn, iotPermissions } from '../../local/iot-permissions.js';
 import { LocalSts } from '../../local/sts-server.js';
 import { closed, connectRecording, end, handshake, nextMessage, subscribeGranted, type RecordingClient } from './mqtt-helpers.js';
 
@@ -192,7 +192,7 @@ describe('MQTT authorization (role policy ∩ session policy)', () => {
     await alphaAgain.client.publishAsync('lab/alpha/chat', 'legit');
     expect(await nextMessage(watcher, 'lab/alpha/chat')).toBe('legit');
     expect(watcher.messages.map((m) => m.payload)).not.toContain('intrusion');
-    expect(logLines.some((line) => line.includes('topic=lab/beta/chat refused'))).toBe(true);
+    expect(logLines.some((line) => line.includes('topic="lab/beta/chat" refused'))).toBe(true);
   });
 
   it('refuses a retained PUBLISH without iot:RetainPublish', async () => {
@@ -221,6 +221,27 @@ describe('MQTT authorization (role policy ∩ session policy)', () => {
     expect(receiver.messages.map((m) => m.topic)).toEqual(['lab/open/x']);
   });
 
+  it('publishes for an in-process principal (a device) by its own policy; each delivery still needs iot:Receive', async () => {
+    const device = {
+      name: 'thermo-1',
+      permissions: iotPermissions(scope, [parsePolicy({ Statement: [{ Effect: 'Allow', Action: 'iot:Publish', Resource: arn('topic/lab/*') }] })]),
+    };
+    const narrowReceiver = { Version: '2012-10-17', Statement: [
+      { Effect: 'Allow', Action: 'iot:Connect', Resource: arn('client/receiver') },
+      { Effect: 'Allow', Action: 'iot:Subscribe', Resource: arn('topicfilter/lab/*') },
+      { Effect: 'Allow', Action: 'iot:Receive', Resource: arn('topic/lab/open/*') },
+    ] };
+    const receiver = await connect(urlFor(await assumeRole(narrowReceiver)), 'receiver');
+    expect(await subscribeGranted(receiver.client, ['lab/#'])).toEqual([0]);
+    expect(await gateway.publishAs(device, 'elsewhere/x', 'outside its policy')).toBe(false);
+    expect(await gateway.publishAs(device, 'lab/open/x', 'retained?', { retain: true })).toBe(false);
+    expect(await gateway.publishAs(device, 'lab/secret/x', 'hidden')).toBe(true);
+    expect(await gateway.publishAs(device, 'lab/open/x', 'visible')).toBe(true);
+    expect(await nextMessage(receiver, 'lab/open/x')).toBe('visible');
+    expect(receiver.messages.map((m) => m.payload)).toEqual(['visible']);
+    expect(logLines).toContain('MQTT PUBLISH principal="thermo-1" topic="elsewhere/x" refused (implicit-deny)');
+  });
+
   it('honours an explicit Deny in the session policy', async () => {
     const denying = { ...alphaPolicy, Statement: [...alphaPolicy.Statement, { Effect: 'Deny', Action: 'iot:Subscribe', Resource: arn('topicfilter/lab/alpha/private') }] };
     const { client } = await connect(urlFor(await assumeRole(denying)), 'alpha');
@@ -232,6 +253,23 @@ describe('MQTT authorization (role policy ∩ session policy)', () => {
     const second = await connect(urlFor(await assumeRole(alphaPolicy)), 'alpha');
     await closed(first.client);
     expect(second.client.connected).toBe(true);
+  });
+});
+
+describe('log lines', () => {
+  it('quotes client IDs, filters and topics, so a line break in one cannot start a forged line', async () => {
+    const forged = 'MQTT CONNECT client=alpha accepted';
+    const evil = await connect(urlFor(await assumeRole(alphaPolicy)), `alpha-x\n${forged}`);
+    expect(await subscribeGranted(evil.client, [`lab/beta/\r\n${forged}`])).toEqual([128]);
+    evil.client.publish(`lab/beta/\u2028\u0085${forged}`, 'x');
+    await closed(evil.client);
+
+    // However a reader splits lines, none of them is the forged one.
+    const physicalLines = logLines.join('\n').split(/\r\n|[\r\n\u0085\u2028\u2029]/);
+    expect(physicalLines.filter((line) => line.startsWith('MQTT CONNECT client=alpha'))).toEqual([]);
+    expect(logLines).toContain('MQTT CONNECT client="alpha-x\\nMQTT CONNECT client=alpha accepted" session="gateway-test" accepted');
+    expect(logLines).toContain('MQTT SUBSCRIBE client="alpha-x\\nMQTT CONNECT client=alpha accepted" filter="lab/beta/\\r\\nMQTT CONNECT client=alpha accepted" refused (implicit-deny)');
+    expect(logLines).toContain('MQTT PUBLISH client="alpha-x\\nMQTT CONNECT client=alpha accepted" topic="lab/beta/\\u2028\\u0085MQTT CONNECT client=alpha accepted" refused (implicit-deny): disconnecting');
   });
 });
 

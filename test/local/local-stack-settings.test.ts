@@ -30,3 +30,14 @@ describe('startLocalStack with a bad urlTtlSeconds', () => {
     expect({ IOT_ENDPOINT: process.env['IOT_ENDPOINT'], AWS_ENDPOINT_URL_STS: process.env['AWS_ENDPOINT_URL_STS'] }).toEqual(environmentBefore);
   });
 });
+
+describe('startLocalStack with a bad userGroups or simulatedDevice', () => {
+  it.each<[string, Parameters<typeof startLocalStack>[0], string]>([
+    ['a membership map whose groups are not an array', { userGroups: { alice: 'team-a' as unknown as string[] } }, 'userGroups["alice"] must be an array of group names (received "team-a")'],
+    ['a device interval below 50 ms', { simulatedDevice: { intervalMs: 1 } }, 'simulatedDevice.intervalMs must be a whole number of milliseconds from 50 to 3600000 (received 1)'],
+  ])('refuses %s, naming it, and leaves nothing running', async (_name, options, message) => {
+    await expect(startLocalStack({ port: 0, quiet: true, ...options })).rejects.toThrow(message);
+    const next = await startLocalStack({ port: 0, quiet: true });
+    await next.stop();
+  });
+});

@@ -129,10 +129,10 @@ describe('HTTP surface', () => {
     expect(call?.policy).toContain(`topic/users/${alice.sub}/*`);
   });
 
-  it('logs one line per request and never a signed URL, token or signature', async () => {
+  it('logs one line per request (the client-controlled path quoted) and never a signed URL, token or signature', async () => {
     await vend(alice);
-    expect(logLines.some((line) => /^POST \/cognito 200 \d+ms$/.test(line))).toBe(true);
-    expect(logLines.some((line) => /^GET \/mqtt-url 200 \d+ms$/.test(line))).toBe(true);
+    expect(logLines.some((line) => /^POST "\/cognito" 200 \d+ms$/.test(line))).toBe(true);
+    expect(logLines.some((line) => /^GET "\/mqtt-url" 200 \d+ms$/.test(line))).toBe(true);
     // The Lambda's own JSON line goes to the same log.
     expect(logLines.some((line) => line.startsWith('{') && (JSON.parse(line) as { message?: string }).message === 'mqtt-url')).toBe(true);
     expect(logLines.filter((line) => /ASIA[A-Z2-7]{16}|IQoJb3Jp|[0-9a-f]{64}|X-Amz-[A-Za-z-]+=|eyJ[\w-]+\.eyJ/.test(line))).toEqual([]);
@@ -282,7 +282,7 @@ describe('the browser client (connectMqtt) in Node', () => {
       if (response.ok) vendedUrls.push(((await response.clone().json()) as Vended).url);
       return response;
     };
-    const vendLines = (): number => logLines.filter((line) => /^GET \/mqtt-url 200 /.test(line)).length;
+    const vendLines = (): number => logLines.filter((line) => /^GET "\/mqtt-url" 200 /.test(line)).length;
     const vendsBefore = vendLines();
     const connection = await connectMqtt({
       apiUrl: stack.url,

@@ -54,6 +54,24 @@ export async function nextMessage(recording: RecordingClient, topic: string): Pr
 }
 
 /**
+ * Resolves with the payloads of the first `count` messages on `topic` (counting those already
+ * received), for feeds that keep publishing, such as the simulated device's.
+ */
+export async function messagesOn(recording: RecordingClient, topic: string, count: number): Promise<string[]> {
+  const payloads = (): string[] => recording.messages.filter((message) => message.topic === topic).map((message) => message.payload);
+  if (payloads().length >= count) return payloads().slice(0, count);
+  return new Promise((resolve) => {
+    const onMessage = (): void => {
+      // The recording listener was attached first, so `messages` already holds this one.
+      if (payloads().length < count) return;
+      recording.client.off('message', onMessage);
+      resolve(payloads().slice(0, count));
+    };
+    recording.client.on('message', onMessage);
+  });
+}
+
+/**
  * Subscribes and returns the SUBACK's return code per filter (0..2 granted QoS, 128 refused).
  * mqtt.js rejects when any code is 128, with the SUBACK packet attached.
  */

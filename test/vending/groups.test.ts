@@ -16,7 +16,10 @@ describe('groupsFromClaims', () => {
     ['payload 2.0, empty', '[]', []],
     ['a bare name', 'solo', ['solo']],
     ['a JSON array', ['b', 'a', 'b'], ['a', 'b']],
-    ['a JSON array in a string', '["b","a"]', ['a', 'b']],
+    // Never JSON-parsed: one group named "a","b" (Cognito allows quotes and commas) must not become two.
+    ['one group whose name looks like a JSON array, as payload 2.0 delivers it', '["a","b"]', []],
+    ['two groups whose names join into a JSON array', '["a", "b"]', []],
+    ['names with brackets', '[x] [a]', []],
     ['doubled spaces', '[a  b]', ['a', 'b']],
   ])('reads %s', (_label, value, eligible) => {
     expect(groupsFromClaims(claims(value), ANY).eligible).toEqual(eligible);

@@ -54,7 +54,6 @@ describe('cognito:groups', () => {
   it.each<[string, string | string[]]>([
     ['payload 2.0 form "[a b]"', '[team-a team-b]'],
     ['a JSON array', ['team-b', 'team-a']],
-    ['a JSON array in a string', '["team-a","team-b"]'],
   ])('grants exactly the eligible groups from %s, in policy and response', async (_label, groups) => {
     const { handler, requests, records } = makeHandler();
     const result = await handler(mqttUrlEvent(withGroups(groups)));
@@ -80,6 +79,19 @@ describe('cognito:groups', () => {
     expect(policy).not.toMatch(/a\*b|x\/y|with space|ü/);
     expect((bodyOf(result)['topics'] as { publish: string[] }).publish).toEqual([`users/${ALICE}/*`, 'rooms/team-a/*', 'lobby/*']);
     expect(records[0]).toMatchObject({ groups: 1, ineligibleGroups: 5 });
+  });
+
+  it('never reads a group name that looks like a JSON array as several groups (privilege escalation)', async () => {
+    const { handler, requests, records } = makeHandler();
+    // One Cognito group named "team-a","team-b" (quotes and commas are allowed in group names), and
+    // two groups named "team-a", and "team-b": payload 2.0 delivers both as JSON-looking strings.
+    for (const claim of ['["team-a","team-b"]', '["team-a", "team-b"]']) {
+      const result = await handler(mqttUrlEvent(withGroups(claim)));
+      expect(result.statusCode).toBe(200);
+      expect((bodyOf(result)['topics'] as { publish: string[] }).publish).toEqual([`users/${ALICE}/*`, 'lobby/*']);
+    }
+    for (const request of requests) expect(roomsIn(request.policy, CANDIDATES)).toEqual([]);
+    expect(records.map((record) => record.groups)).toEqual([0, 0]);
   });
 
   it('keeps only the groups starting with GROUP_PREFIX', async () => {

@@ -1,7 +1,8 @@
 /**
  * Reads the claims of a Cognito JWT for display and expiry checks. It does NOT verify the token:
- * the page only needs `sub` (to suggest topics) and `exp` (to know when to refresh); the API's
- * JWT authorizer is what trusts or refuses it.
+ * the page only needs `sub` (to suggest topics), `cognito:groups` (to tell group rooms apart from
+ * other grants) and `exp` (to know when to refresh); the API's JWT authorizer is what trusts or
+ * refuses it.
  */
 
 /** The claims the demo uses. */
@@ -12,6 +13,11 @@ export interface TokenClaims {
   readonly exp: number;
   /** The Cognito username, when the token carries one. */
   readonly username: string | undefined;
+  /**
+   * The user's Cognito groups (`cognito:groups`, a JSON array in the token), or `undefined` when the
+   * token has none (Cognito leaves the claim out for a user in no group).
+   */
+  readonly groups?: readonly string[] | undefined;
 }
 
 function base64UrlDecode(segment: string): string {
@@ -36,5 +42,11 @@ export function readTokenClaims(token: string): TokenClaims {
   if (typeof sub !== 'string' || typeof exp !== 'number') throw new Error('The token has no sub or exp claim');
   const record = claims as Record<string, unknown>;
   const username = record['cognito:username'] ?? record['username'];
-  return { sub, exp, username: typeof username === 'string' ? username : undefined };
+  const groups = record['cognito:groups'];
+  return {
+    sub,
+    exp,
+    username: typeof username === 'string' ? username : undefined,
+    groups: Array.isArray(groups) ? groups.filter((group): group is string => typeof group === 'string') : undefined,
+  };
 }

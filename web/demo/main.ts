@@ -1,11 +1,15 @@
 /**
  * The demo page: sign in with Cognito (or the local stack's stand-in), vend a URL and connect with
- * `connectMqtt`, subscribe, publish and watch the log. Bundled by esbuild to `/app.js`.
+ * `connectMqtt`, see the grants by kind (private namespace, group rooms, shared, read-only feeds),
+ * subscribe, publish and watch the log and the feeds. Bundled by esbuild to `/app.js`.
  * Everything that comes from the network is rendered with `textContent`.
  */
 import { connectMqtt, VendingError, type FetchLike, type MqttConnection } from '../connect-mqtt.js';
 import { isValidClientSuffix } from '../vend-mqtt-url.js';
 import { CognitoAuthError, CognitoSession } from './cognito-session.js';
+import { FeedPanel } from './feed-panel.js';
+import { describeGrants, isReadOnlyFeed, mayPublish, type GrantView } from './grants.js';
+import { GrantsPanel } from './grants-panel.js';
 import { MessageLog } from './message-log.js';
 import {
   deployedSettings,
@@ -53,6 +57,8 @@ const ui = {
   publishTopic: element('publish-topic', HTMLInputElement),
   publishMessage: element('publish-message', HTMLInputElement),
   publishButton: element('publish-button', HTMLButtonElement),
+  publishRetain: element('publish-retain', HTMLInputElement),
+  publishStatus: element('publish-status', HTMLParagraphElement),
   clearLogButton: element('clear-log-button', HTMLButtonElement),
   settings: element('settings', HTMLDetailsElement),
   settingsForm: element('settings-form', HTMLFormElement),
@@ -67,6 +73,23 @@ const ui = {
 };
 
 const log = new MessageLog(element('message-log', HTMLOListElement));
+const feeds = new FeedPanel(element('feed', HTMLUListElement), element('feed-empty', HTMLParagraphElement));
+const grantsPanel = new GrantsPanel(element('grant-list', HTMLDivElement), {
+  subscribe: (filter) => {
+    ui.subscribeTopic.value = filter;
+    subscribe();
+  },
+  usePublishTopic: (topic) => {
+    ui.publishTopic.value = topic;
+    ui.publishMessage.focus();
+  },
+});
+
+/**
+ * How soon after a PUBLISH a closed connection counts as its refusal. AWS IoT answers a PUBLISH it
+ * does not allow by closing the connection (MQTT 3.1.1 has no negative PUBACK), within milliseconds.
+ */
+const PUBLISH_REFUSAL_WINDOW_MS = 2000;
 
 type ConnectionState = 'signed-out' | 'disconnected' | 'vending' | 'connecting' | 'connected' | 'offline' | 'reconnecting' | 'error';
 
@@ -77,6 +100,10 @@ let session: CognitoSession | undefined;
 let connection: MqttConnection | undefined;
 let state: ConnectionState = 'signed-out';
 let vended = 0;
+/** The current connection's grants, by kind. */
+let grants: GrantView[] = [];
+/** The last PUBLISH sent, to explain a close that follows it at once. */
+let lastPublish: { readonly topic: string; readonly retain: boolean; readonly at: number } | undefined;
 
 function setStatus(target: HTMLElement, text: string, tone: 'ok' | 'error' | 'info' = 'info'): void {
   target.textContent = text;
@@ -101,6 +128,7 @@ function render(): void {
   ui.forceDisconnectButton.disabled = !connected;
   ui.subscribeButton.disabled = !connected;
   ui.publishButton.disabled = !connected;
+  grantsPanel.setEnabled(connected);
   ui.vendCount.textContent = String(vended);
 }
 
@@ -124,6 +152,25 @@ function showConnectionDetails(current: MqttConnection | undefined): void {
   ui.publishTopics.textContent = current ? current.topics.publish.join(', ') : '–';
   ui.subscribeTopics.textContent = current ? current.topics.subscribe.join(', ') : '–';
   ui.endpoint.textContent = current ? `${current.endpoint} (${current.region})` : '–';
+  const claims = session?.claims;
+  grants = current && claims ? describeGrants(current.topics, { sub: claims.sub, groups: claims.groups ?? [] }) : [];
+  grantsPanel.show(current ? grants : undefined);
+}
+
+/** Explains a connection that AWS IoT closed right after a PUBLISH: that is how it refuses one. */
+function reportPublishRefusal(): void {
+  const recent = lastPublish;
+  lastPublish = undefined;
+  if (recent === undefined || Date.now() - recent.at > PUBLISH_REFUSAL_WINDOW_MS) return;
+  const granted = mayPublish(grants, recent.topic);
+  // A publish the grants allow, not retained, was not what closed the connection.
+  if (granted && !recent.retain) return;
+  const why = granted
+    ? 'a retained publish also needs iot:RetainPublish, which this stack does not grant'
+    : 'the topic is not among your publish grants';
+  const text = `Publish to ${recent.topic} refused: AWS IoT closed the connection (${why})`;
+  setStatus(ui.publishStatus, text, 'error');
+  log.add('error', text);
 }
 
 async function connect(): Promise<void> {
@@ -162,6 +209,7 @@ async function connect(): Promise<void> {
     log.add('info', 'Connection lost');
   });
   client.on('close', () => {
+    if (connection === current) reportPublishRefusal();
     if (connection === current && state === 'connected') setState('offline');
   });
   client.on('error', (error) => {
@@ -171,7 +219,11 @@ async function connect(): Promise<void> {
       setStatus(ui.connectionStatus, `The API refused a new URL (${error.code}); sign in again to keep connecting`, 'error');
     }
   });
-  client.on('message', (topic, payload) => log.add('received', new TextDecoder().decode(payload), topic));
+  client.on('message', (topic, payload) => {
+    const text = new TextDecoder().decode(payload);
+    if (isReadOnlyFeed(grants, topic)) feeds.update(topic, text);
+    else log.add('received', text, topic);
+  });
 }
 
 async function disconnect(): Promise<void> {
@@ -204,12 +256,19 @@ function subscribe(): void {
 function publish(): void {
   const topic = ui.publishTopic.value.trim();
   const message = ui.publishMessage.value;
+  const retain = ui.publishRetain.checked;
   if (connection === undefined || topic === '') return;
+  lastPublish = { topic, retain, at: Date.now() };
   // QoS 0: AWS IoT disconnects a client that publishes where it may not, and a QoS 1 message
   // would be re-sent (and refused) on every reconnect.
-  connection.client.publish(topic, message, { qos: 0 }, (error) => {
-    if (error) log.add('error', `Publish to ${topic} failed: ${error.message}`);
-    else log.add('sent', message, topic);
+  connection.client.publish(topic, message, { qos: 0, retain }, (error) => {
+    if (error) {
+      setStatus(ui.publishStatus, `Publish to ${topic} failed: ${error.message}`, 'error');
+      log.add('error', `Publish to ${topic} failed: ${error.message}`);
+    } else {
+      setStatus(ui.publishStatus, `Sent to ${topic}${retain ? ' (retained)' : ''}`);
+      log.add('sent', message, topic);
+    }
   });
   ui.publishMessage.value = '';
 }
@@ -343,7 +402,9 @@ ui.settingsLocalButton.addEventListener('click', () => {
 ui.signOutButton.addEventListener('click', () => void signOut());
 ui.disconnectButton.addEventListener('click', () => void disconnect());
 ui.forceDisconnectButton.addEventListener('click', () => {
-  // As a network failure would: the socket goes away without an MQTT DISCONNECT.
+  // As a network failure would: the socket goes away without an MQTT DISCONNECT (and not because of
+  // the last publish).
+  lastPublish = undefined;
   connection?.client.stream.destroy();
   log.add('info', 'Dropped the connection');
 });

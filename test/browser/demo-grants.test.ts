@@ -1,0 +1,231 @@
+/**
+ * The demo page's grants in Chromium (see launch-chromium.ts), against a local stack started here
+ * with the demo grants (`local/demo-grants.ts`), the demo groups (alice and bob in team-a, carol in
+ * team-b) and the simulated device publishing every 200 ms: the page lists the grants by kind, two
+ * members chat in their group's room, a non-member is refused it, everybody receives the device's
+ * telemetry and nobody can publish to it. The page is checked at phone (390 px) and desktop
+ * (1280 px) widths.
+ */
+import { mkdir } from 'node:fs/promises';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_GRANTS } from '../../local/demo-grants.js';
+import { startLocalStack, type LocalStack } from '../../local/dev-server.js';
+import { launchChromium } from './launch-chromium.js';
+
+const PHONE = { width: 390, height: 844 };
+const DESKTOP = { width: 1280, height: 960 };
+
+interface DemoUser {
+  readonly context: BrowserContext;
+  readonly page: Page;
+  readonly sub: string;
+}
+
+let stack: LocalStack | undefined;
+let browser: Browser | undefined;
+let missingBrowser: Error | undefined;
+const contexts: BrowserContext[] = [];
+
+function running(): { stack: LocalStack; browser: Browser } {
+  if (missingBrowser !== undefined) throw missingBrowser;
+  if (stack === undefined || browser === undefined) throw new Error('beforeAll did not start the local stack and Chromium');
+  return { stack, browser };
+}
+
+/** Opens the page in a fresh context that can reach nothing but 127.0.0.1, signs in and connects. */
+async function signInAndConnect(username: string, viewport = DESKTOP): Promise<DemoUser> {
+  const { stack: local, browser: chromium } = running();
+  const context = await chromium.newContext({ viewport });
+  contexts.push(context);
+  context.setDefaultTimeout(15_000);
+  await context.route((url) => url.hostname !== '127.0.0.1', (route) => route.abort('blockedbyclient'));
+  const page = await context.newPage();
+  await page.goto(local.url);
+  await page.getByTestId('mode-banner').filter({ hasText: 'Local stack' }).waitFor();
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill('local-dev');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const status = page.getByTestId('auth-status').filter({ hasText: `Signed in as ${username}` });
+  await status.waitFor();
+  const sub = /\(sub ([^)]+)\)/.exec((await status.textContent()) ?? '')?.[1];
+  if (sub === undefined) throw new Error(`no sub shown for ${username}`);
+  await page.getByRole('button', { name: 'Connect', exact: true }).click();
+  await connected(page);
+  return { context, page, sub };
+}
+
+function connected(page: Page): Promise<void> {
+  return page.locator('[data-testid="connection-state"][data-state="connected"]').waitFor();
+}
+
+/** The grants the page lists, as `kind pattern (access)`. */
+async function grantList(page: Page): Promise<string[]> {
+  return page.getByTestId('grant').evaluateAll((items) =>
+    items.map((item) => `${(item as HTMLElement).dataset['kind'] ?? ''} ${item.querySelector('code')?.textContent ?? ''} (${item.querySelector('.access')?.textContent ?? ''})`),
+  );
+}
+
+/** Subscribes with the grant's own button and returns the status line. */
+async function subscribeWithButton(page: Page, filter: string): Promise<string> {
+  await page.getByRole('button', { name: `Subscribe to ${filter}`, exact: true }).click();
+  const status = page.getByTestId('subscribe-status').filter({ hasText: new RegExp(`^(Subscribed to|Subscription to) ${filter.replace(/[+#/]/g, '\\$&')}`) });
+  await status.waitFor();
+  return (await status.textContent()) ?? '';
+}
+
+/** Subscribes through the free-text filter field and returns the status line. */
+async function subscribeTyped(page: Page, filter: string): Promise<string> {
+  await page.getByLabel('Topic filter').fill(filter);
+  await page.getByRole('button', { name: 'Subscribe', exact: true }).click();
+  const status = page.getByTestId('subscribe-status').filter({ hasText: /^(Subscribed to|Subscription to .* refused)/ });
+  await status.waitFor();
+  return (await status.textContent()) ?? '';
+}
+
+async function publishTo(page: Page, topic: string, message: string): Promise<void> {
+  await page.getByLabel('Topic', { exact: true }).fill(topic);
+  await page.getByLabel('Message', { exact: true }).fill(message);
+  await page.getByRole('button', { name: 'Publish', exact: true }).click();
+}
+
+/** Waits for a received chat message with this text and returns its topic. */
+async function received(page: Page, text: string): Promise<string> {
+  const entry = page.locator('[data-testid="log-entry"][data-kind="received"]').filter({ hasText: text });
+  await entry.waitFor();
+  return (await entry.locator('.topic').textContent()) ?? '';
+}
+
+function receivedTexts(page: Page): Promise<string[]> {
+  return page.locator('[data-testid="log-entry"][data-kind="received"] .text').allTextContents();
+}
+
+/** Whether the page is wider than its viewport (a phone would scroll sideways). */
+function overflowsHorizontally(page: Page): Promise<boolean> {
+  return page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+}
+
+beforeAll(async () => {
+  try {
+    ({ browser } = await launchChromium());
+  } catch (error) {
+    // Recorded, not thrown: a failing beforeAll marks the tests "skipped"; each must FAIL instead.
+    missingBrowser = new Error(`Chromium did not start (see test/browser/launch-chromium.ts for how it is found): ${String(error)}`, { cause: error });
+    return;
+  }
+  stack = await startLocalStack({
+    port: 0,
+    quiet: true,
+    publishTopicTemplates: DEMO_GRANTS.publish,
+    subscribeTopicTemplates: DEMO_GRANTS.subscribe,
+    simulatedDevice: { intervalMs: 200 },
+  });
+});
+
+afterAll(async () => {
+  for (const context of contexts) await context.close().catch(() => undefined);
+  await browser?.close();
+  await stack?.stop();
+});
+
+describe('demo page: the four kinds of grant', () => {
+  let alice: DemoUser | undefined;
+  let bob: DemoUser | undefined;
+  let carol: DemoUser | undefined;
+
+  /** Alice (desktop) and Bob (phone), both in team-a, and Carol (desktop), in team-b: signed in once. */
+  async function users(): Promise<{ alice: DemoUser; bob: DemoUser; carol: DemoUser }> {
+    alice ??= await signInAndConnect('alice');
+    bob ??= await signInAndConnect('bob', PHONE);
+    carol ??= await signInAndConnect('carol');
+    return { alice, bob, carol };
+  }
+
+  it('lists the grants by kind: private namespace, group room, shared lobby, read-only telemetry', async () => {
+    const { alice, carol } = await users();
+    expect(await grantList(alice.page)).toEqual([
+      `private users/${alice.sub}/* (publish · subscribe)`,
+      'group rooms/team-a/* (publish · subscribe · group team-a)',
+      'shared lobby/* (publish · subscribe)',
+      'read-only telemetry/* (subscribe only)',
+    ]);
+    expect(await grantList(carol.page)).toContain('group rooms/team-b/* (publish · subscribe · group team-b)');
+    // The vended lists are still shown as they were.
+    expect(await alice.page.getByTestId('publish-topics').textContent()).toBe(`users/${alice.sub}/*, rooms/team-a/*, lobby/*`);
+    // A read-only feed offers no publish topic.
+    expect(await alice.page.getByRole('button', { name: /^Use topic telemetry/ }).count()).toBe(0);
+  });
+
+  it('lets two members of a group chat in its room', async () => {
+    const { alice, bob } = await users();
+    expect(await subscribeWithButton(alice.page, 'rooms/team-a/#')).toBe('Subscribed to rooms/team-a/#');
+    expect(await subscribeWithButton(bob.page, 'rooms/team-a/#')).toBe('Subscribed to rooms/team-a/#');
+    await alice.page.getByRole('button', { name: 'Use topic rooms/team-a/chat for publishing' }).click();
+    expect(await alice.page.getByLabel('Topic', { exact: true }).inputValue()).toBe('rooms/team-a/chat');
+    await alice.page.getByLabel('Message', { exact: true }).fill('team-a, stand-up in 5');
+    await alice.page.getByRole('button', { name: 'Publish', exact: true }).click();
+    expect(await received(bob.page, 'team-a, stand-up in 5')).toBe('rooms/team-a/chat');
+    await publishTo(bob.page, 'rooms/team-a/chat', 'on my way');
+    expect(await received(alice.page, 'on my way')).toBe('rooms/team-a/chat');
+  });
+
+  it("refuses a non-member the room: SUBACK 0x80 for the subscription, a closed connection for the publish", async () => {
+    const { alice, carol } = await users();
+    expect(await subscribeTyped(carol.page, 'rooms/team-a/#')).toMatch(/^Subscription to rooms\/team-a\/# refused/);
+    await publishTo(carol.page, 'rooms/team-a/chat', 'carol was here');
+    await carol.page
+      .getByTestId('publish-status')
+      .filter({ hasText: 'Publish to rooms/team-a/chat refused: AWS IoT closed the connection (the topic is not among your publish grants)' })
+      .waitFor();
+    // The page reconnects with a fresh URL; the members never saw the message.
+    await connected(carol.page);
+    await publishTo(alice.page, 'rooms/team-a/chat', 'after carol tried');
+    await received(alice.page, 'after carol tried');
+    expect(await receivedTexts(alice.page)).not.toContain('carol was here');
+  });
+
+  it("shows every user the simulated device's telemetry", async () => {
+    const { alice, bob, carol } = await users();
+    for (const user of [alice, bob, carol]) {
+      expect(await subscribeWithButton(user.page, 'telemetry/#')).toBe('Subscribed to telemetry/#');
+    }
+    for (const user of [alice, bob, carol]) {
+      const entry = user.page.locator('[data-testid="feed-entry"][data-topic="telemetry/sensor-1"]');
+      await entry.locator('.value').filter({ hasText: /^sensor-1: \d+(\.\d)? °C at / }).waitFor();
+      // Readings update the feed in place instead of filling the chat log.
+      await entry.locator('.count').filter({ hasText: /^([2-9]|\d\d+) messages$/ }).waitFor();
+      expect(await receivedTexts(user.page)).not.toContainEqual(expect.stringContaining('"device"'));
+    }
+  });
+
+  it('refuses anybody publishing to the telemetry topic, and the page says so', async () => {
+    const { alice, bob } = await users();
+    await publishTo(alice.page, 'telemetry/sensor-1', '{"device":"sensor-1","temperature":99.9}');
+    await alice.page
+      .getByTestId('publish-status')
+      .filter({ hasText: 'Publish to telemetry/sensor-1 refused: AWS IoT closed the connection (the topic is not among your publish grants)' })
+      .waitFor();
+    expect(await alice.page.locator('[data-testid="log-entry"][data-kind="error"]').filter({ hasText: 'Publish to telemetry/sensor-1 refused' }).count()).toBe(1);
+    await connected(alice.page);
+    // Bob keeps receiving genuine readings; the forged one never shows.
+    const readings = async (): Promise<number> =>
+      Number(/\d+/.exec((await bob.page.locator('[data-testid="feed-entry"][data-topic="telemetry/sensor-1"] .count').textContent()) ?? '')?.[0]);
+    const before = await readings();
+    await expect.poll(readings, { interval: 100, timeout: 10_000 }).toBeGreaterThanOrEqual(before + 3);
+    expect(await bob.page.getByTestId('feed').textContent()).not.toContain('99.9');
+  });
+
+  it('stays readable at 390 px and 1280 px wide', async () => {
+    const { alice, bob } = await users();
+    expect(await overflowsHorizontally(bob.page)).toBe(false);
+    expect(await overflowsHorizontally(alice.page)).toBe(false);
+    // On a phone the grant kinds stack in one column; on a desktop they sit side by side.
+    const tops = async (page: Page): Promise<number[]> =>
+      page.locator('.grant-kind').evaluateAll((blocks) => blocks.map((block) => Math.round(block.getBoundingClientRect().top)));
+    expect(new Set(await tops(bob.page)).size).toBe(4);
+    expect(new Set(await tops(alice.page)).size).toBe(1);
+    await mkdir('test-results', { recursive: true });
+    await bob.page.screenshot({ path: 'test-results/demo-grants-390.png', fullPage: true });
+    await alice.page.screenshot({ path: 'test-results/demo-grants-1280.png', fullPage: true });
+  });
+});
