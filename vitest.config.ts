@@ -6,6 +6,8 @@ export default defineConfig({
     environment: 'node',
     // Nothing may fall back to the instance metadata address; see test/setup-env.ts.
     setupFiles: ['test/setup-env.ts'],
+    // The handler bundle the CDK construct deploys, built once for every test that synthesizes.
+    globalSetup: ['test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -26,7 +26,8 @@ export interface TopicNamespace {
 /**
  * Which identity AWS IoT substitutes for `${sub}` in the provisioned AWS IoT policy.
  * - `thing-name`: `${iot:Connection.Thing.ThingName}`, for X.509 certificates attached to a thing
- *   named after the user (the connection must be attached to that thing).
+ *   named after the user (the connection must be attached to that thing; the client ID is the thing
+ *   name itself).
  * - `cognito-identity`: `${cognito-identity.amazonaws.com:sub}`, for Cognito identity pool identities.
  */
 export type IotPolicyIdentity = 'thing-name' | 'cognito-identity';
@@ -64,16 +65,19 @@ export function iotRoleStatements(stack: Stack, region: string, namespace: Topic
  * to a thing, as AWS recommends for thing policy variables.
  * https://docs.aws.amazon.com/iot/latest/developerguide/thing-policy-variables.html
  *
- * Client IDs are granted as `<id>` and `<id>-*`, so one principal can hold several connections.
- * The `-*` form reaches every ID that starts with `<id>-`: with `thing-name`, **no thing may be
- * named like another thing's name plus `-…`** (things `a` and `a-b`: the device of `a` could connect
- * as `a-b` and disconnect it); use fixed-length or otherwise prefix-free thing names. Cognito
- * identity ids (`<region>:<uuid>`) have a fixed format, so `cognito-identity` is not exposed. (The
- * Lambda's per-user session policies avoid the issue by granting `-*` to UUID subs only.)
+ * Client IDs: with `thing-name`, exactly the thing's name (`${iot:Connection.Thing.ThingName}`
+ * resolves only for a certificate attached to that thing, and a `-*` suffix would let thing `a`
+ * connect as thing `a-b` and disconnect it); with `cognito-identity`, `<id>` and `<id>-*`, so one
+ * identity can hold several connections (identity ids, `<region>:<uuid>`, have a fixed format, so
+ * `-*` cannot reach another's). The Lambda's per-user session policies follow the same idea: `-*`
+ * for UUID subs only.
  */
 export function iotPolicyDocument(stack: Stack, region: string, namespace: TopicNamespace, identity: IotPolicyIdentity): PolicyDocument {
   const variable = POLICY_VARIABLES[identity];
-  const statements = iotStatements(stack, region, namespace, (template) => toPolicyVariableResourceName(template, variable), [variable, `${variable}-*`]);
+  // `<thing>-*` would resolve only for a thing exclusively attached to the connection's certificate,
+  // and it would let device `a` take over device `a-b`'s client ID: a thing gets its exact name only.
+  const clientIds = identity === 'thing-name' ? [variable] : [variable, `${variable}-*`];
+  const statements = iotStatements(stack, region, namespace, (template) => toPolicyVariableResourceName(template, variable), clientIds);
   if (identity === 'thing-name') {
     statements[0]?.addCondition('Bool', { 'iot:Connection.Thing.IsAttached': 'true' });
   }

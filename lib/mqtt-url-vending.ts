@@ -3,33 +3,32 @@
  * MQTT-over-WebSocket URLs, signed with short-lived credentials scoped to the caller.
  *
  * Resources: HTTP API (`GET /mqtt-url`, JWT authorizer, CORS, throttling, JSON access logs), the
- * vending `NodejsFunction`, its execution role, the client role it assumes per caller (per-user
+ * vending function (the prebuilt bundle shipped with the package), its execution role, the client role it assumes per caller (per-user
  * scope), an `AWS::IoT::Policy` for the same namespace, the IoT endpoint discovery custom resource
  * and, unless one is given, a Cognito user pool and app client.
  */
-import { fileURLToPath } from 'node:url';
-import { Duration, Stack, Token } from 'aws-cdk-lib';
+import { Aws, CfnRule, Duration, Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { CorsHttpMethod, HttpApi, HttpMethod, type HttpStage, LogGroupLogDestination, type ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpJwtAuthorizer, HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import { ArnPrincipal, PolicyDocument, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnPolicy } from 'aws-cdk-lib/aws-iot';
-import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { ApplicationLogLevel, Architecture, Code, Function as LambdaFunction, LoggingFormat, Runtime, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { regionFromIotEndpoint, regionFromUserPoolId } from '../lambda/signing/region.js';
+import { handlerBundleDirectory } from './handler-asset.js';
 import { IotDataEndpoint } from './iot-data-endpoint.js';
 import { type IotPolicyIdentity, iotPolicyDocument, iotRoleStatements } from './iot-permissions.js';
 import { acknowledgeWildcardResources } from './nag-acknowledgements.js';
-import { type VendingScope, resolveVendingProps } from './vending-settings.js';
+import { type UserPoolIssuer, type VendingScope, resolveVendingProps } from './vending-settings.js';
 import { createDefaultUserPool } from './vending-user-pool.js';
 
 // Re-exported so that consumers of the construct need only this module (documented at the source).
 export type { IotPolicyIdentity } from './iot-permissions.js';
-export type { VendingScope } from './vending-settings.js';
+export type { UserPoolIssuer, VendingScope } from './vending-settings.js';
 
 /** Props of {@link MqttUrlVending}. */
 export interface MqttUrlVendingProps {
@@ -40,6 +39,15 @@ export interface MqttUrlVendingProps {
    * allowing `USER_PASSWORD_AUTH` and SRP
    */
   readonly userPool?: IUserPool;
+
+  /**
+   * The issuer form the user pool's tokens carry, which the JWT authorizer checks: `original`
+   * (`https://cognito-idp.<region>.amazonaws.com/<pool>`) or `updated`
+   * (`https://issuer-cognito-idp.<region>.amazonaws.com/<pool>`); see Cognito's `IssuerConfiguration`.
+   * A pool created here is pinned to this form; for a pool you bring, state the form it uses.
+   * @default - `original`
+   */
+  readonly userPoolIssuer?: UserPoolIssuer;
 
   /**
    * The app clients whose tokens the API accepts (the JWT authorizer's audiences). Required with
@@ -178,6 +186,19 @@ function userPoolRegion(userPool: IUserPool): string {
   return named ?? userPool.env.region;
 }
 
+/**
+ * The JWT authorizer for the pool's tokens. `HttpUserPoolAuthorizer` builds the ORIGINAL issuer;
+ * an UPDATED pool needs the same authorizer with its other issuer URL.
+ * https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_IssuerConfigurationType.html
+ */
+function cognitoAuthorizer(userPool: IUserPool, clients: readonly IUserPoolClient[], issuer: UserPoolIssuer): HttpUserPoolAuthorizer | HttpJwtAuthorizer {
+  const region = userPoolRegion(userPool);
+  if (issuer === 'original') return new HttpUserPoolAuthorizer('CognitoAuthorizer', userPool, { userPoolClients: [...clients], userPoolRegion: region });
+  return new HttpJwtAuthorizer('CognitoAuthorizer', `https://issuer-cognito-idp.${region}.${Aws.URL_SUFFIX}/${userPool.userPoolId}`, {
+    jwtAudience: clients.map((client) => client.userPoolClientId),
+  });
+}
+
 /** A Cognito-authorized endpoint that vends presigned AWS IoT MQTT-over-WebSocket URLs. */
 export class MqttUrlVending extends Construct {
   /** The HTTP API; `GET /mqtt-url` is its only route. */
@@ -185,7 +206,7 @@ export class MqttUrlVending extends Construct {
   /** The `$default` stage (throttling, access logs). */
   readonly stage: HttpStage;
   /** The vending function. */
-  readonly handler: NodejsFunction;
+  readonly handler: LambdaFunction;
   /** The function's execution role. */
   readonly executionRole: Role;
   /** The role assumed per caller (per-user scope); `undefined` in shared scope. */
@@ -224,7 +245,7 @@ export class MqttUrlVending extends Construct {
       this.userPool = props.userPool;
       this.userPoolClients = [...props.userPoolClients];
     } else {
-      const created = createDefaultUserPool(this);
+      const created = createDefaultUserPool(this, config.userPoolIssuer);
       this.userPool = created.userPool;
       this.userPoolClients = [created.userPoolClient];
     }
@@ -276,13 +297,28 @@ export class MqttUrlVending extends Construct {
     this.iotPolicy = new CfnPolicy(this, 'IotPolicy', {
       policyDocument: iotPolicyDocument(stack, this.iotRegion, namespace, config.iotPolicyIdentity),
     });
+    // The policy is an output for operators to attach to certificates; AWS IoT refuses to delete a
+    // policy that is still attached, which would make `cdk destroy` fail. Retained instead: delete it
+    // by hand once detached (docs/deploy.md).
+    this.iotPolicy.applyRemovalPolicy(RemovalPolicy.RETAIN);
 
-    this.handler = new NodejsFunction(this, 'Handler', {
+    // Cognito user pools do not exist in the China partition, so neither the default pool nor the JWT
+    // authorizer can work there; fail the deployment at once with a clear message instead of midway.
+    new CfnRule(this, 'NotInChinaPartition', {
+      assertions: [
+        {
+          assert: Fn.conditionNot(Fn.conditionEquals(Aws.PARTITION, 'aws-cn')),
+          assertDescription: 'aws-signv4-mqtt needs Amazon Cognito user pools, which the China (aws-cn) partition does not offer; deploy in another partition.',
+        },
+      ],
+    });
+
+    this.handler = new LambdaFunction(this, 'Handler', {
       description: 'GET /mqtt-url: presigned AWS IoT MQTT-over-WebSocket URL for the caller',
-      entry: fileURLToPath(new URL('../lambda/handler.ts', import.meta.url)),
-      handler: 'handler',
-      projectRoot: fileURLToPath(new URL('..', import.meta.url)),
-      depsLockFilePath: fileURLToPath(new URL('../package-lock.json', import.meta.url)),
+      // One prebuilt, minified ESM file (bin/build-handler.ts), the same in this repository and in the
+      // published package: synth needs no bundler, and the SDK inside is the one the tests ran.
+      code: Code.fromAsset(handlerBundleDirectory()),
+      handler: 'index.handler',
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: 256,
@@ -304,17 +340,6 @@ export class MqttUrlVending extends Construct {
         ALLOW_RETAIN: String(config.allowRetain),
         SESSION_DURATION_SECONDS: String(config.sessionDurationSeconds),
         SESSION_CACHE_SIZE: String(config.sessionCacheSize),
-      },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
-        sourceMap: false,
-        mainFields: ['module', 'main'],
-        // ESM output: bundled CommonJS dependencies still call require().
-        banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-        // Bundle the SDK clients the tests ran against rather than the runtime's copy.
-        bundleAwsSDK: true,
       },
     });
 
@@ -349,10 +374,7 @@ export class MqttUrlVending extends Construct {
       path: '/mqtt-url',
       methods: [HttpMethod.GET],
       integration: new HttpLambdaIntegration('VendIntegration', this.handler),
-      authorizer: new HttpUserPoolAuthorizer('CognitoAuthorizer', this.userPool, {
-        userPoolClients: [...this.userPoolClients],
-        userPoolRegion: userPoolRegion(this.userPool),
-      }),
+      authorizer: cognitoAuthorizer(this.userPool, this.userPoolClients, config.userPoolIssuer),
     });
     this.url = this.httpApi.apiEndpoint;
   }

@@ -21,6 +21,7 @@ import {
   DEFAULT_SESSION_DURATION,
   DEFAULT_THROTTLE,
   DEFAULT_URL_TTL,
+  type UserPoolIssuer,
   type VendingScope,
 } from './vending-settings.js';
 
@@ -48,6 +49,8 @@ export const CONTEXT_DEFAULTS = Object.freeze({
   userPoolId: '',
   /** App client ids of `userPoolId`; required with it. */
   userPoolClientIds: [] as readonly string[],
+  /** The issuer form of the pool's tokens: `original` or `updated`. */
+  userPoolIssuer: 'original' as UserPoolIssuer,
 });
 
 /** A context key the stack reads. */
@@ -180,5 +183,6 @@ export function vendingPropsFromContext(scope: Construct): MqttUrlVendingProps {
     throttle: { rateLimit: readNumber(scope, 'throttleRateLimit'), burstLimit: readNumber(scope, 'throttleBurstLimit') },
     logRetention: readNumber(scope, 'logRetentionDays') as RetentionDays,
     iotPolicyIdentity: readString(scope, 'iotPolicyIdentity') as IotPolicyIdentity,
+    userPoolIssuer: readString(scope, 'userPoolIssuer') as UserPoolIssuer,
   };
 }

@@ -36,6 +36,16 @@ import { validateDurationSeconds, validateInteger, validateIotEndpoint, validate
  */
 export type VendingScope = 'per-user' | 'shared';
 
+/**
+ * The issuer form of the user pool's tokens (Cognito's `IssuerConfiguration`):
+ * - `original`: `https://cognito-idp.<region>.amazonaws.com/<pool>`;
+ * - `updated`: `https://issuer-cognito-idp.<region>.amazonaws.com/<pool>`.
+ */
+export type UserPoolIssuer = 'original' | 'updated';
+
+/** Every {@link UserPoolIssuer}, for validation. */
+export const USER_POOL_ISSUERS: readonly UserPoolIssuer[] = Object.freeze(['original', 'updated']);
+
 /** Every {@link VendingScope}, for validation. */
 export const VENDING_SCOPES: readonly VendingScope[] = Object.freeze(['per-user', 'shared']);
 
@@ -70,6 +80,8 @@ export interface ResolvedVendingProps {
   readonly sessionCacheSize: number;
   /** Whose credentials sign the URLs. */
   readonly scope: VendingScope;
+  /** The issuer form the authorizer expects (and a created pool is pinned to). */
+  readonly userPoolIssuer: UserPoolIssuer;
   /** The CORS origins allowed to call the API. */
   readonly allowedOrigins: readonly string[];
   /** Stage throttling, defaults filled in. */
@@ -107,6 +119,10 @@ export function resolveVendingProps(props: MqttUrlVendingProps): ResolvedVending
   if (!VENDING_SCOPES.includes(scope)) {
     throw new InvalidVendingConfigError('scope', `must be one of ${VENDING_SCOPES.join(', ')}`, describeReceived(scope));
   }
+  const userPoolIssuer = props.userPoolIssuer ?? 'original';
+  if (!USER_POOL_ISSUERS.includes(userPoolIssuer)) {
+    throw new InvalidVendingConfigError('userPoolIssuer', `must be one of ${USER_POOL_ISSUERS.join(', ')}`, describeReceived(userPoolIssuer));
+  }
   const iotPolicyIdentity = props.iotPolicyIdentity ?? 'thing-name';
   if (!IOT_POLICY_IDENTITIES.includes(iotPolicyIdentity)) {
     throw new InvalidVendingConfigError('iotPolicyIdentity', `must be one of ${IOT_POLICY_IDENTITIES.join(', ')}`, describeReceived(iotPolicyIdentity));
@@ -137,6 +153,7 @@ export function resolveVendingProps(props: MqttUrlVendingProps): ResolvedVending
     sessionDurationSeconds,
     sessionCacheSize: validateInteger('sessionCacheSize', props.sessionCacheSize ?? DEFAULT_SESSION_CACHE_SIZE, SESSION_CACHE_SIZE_MIN, SESSION_CACHE_SIZE_MAX),
     scope,
+    userPoolIssuer,
     allowedOrigins: allowedOrigins.map((origin: unknown, index) => validateOrigin(`allowedOrigins[${index}]`, origin)),
     throttle: {
       rateLimit: validatePositiveNumber('throttle.rateLimit', throttle.rateLimit ?? DEFAULT_THROTTLE.rateLimit),

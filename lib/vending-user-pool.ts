@@ -3,8 +3,9 @@
  * email address, and a public (secretless) client for browser sign-in.
  */
 import { Duration, Validations } from 'aws-cdk-lib';
-import { AccountRecovery, FeaturePlan, Mfa, UserPool, UserPoolClient } from 'aws-cdk-lib/aws-cognito';
+import { AccountRecovery, type CfnUserPool, FeaturePlan, Mfa, UserPool, UserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { Construct } from 'constructs';
+import type { UserPoolIssuer } from './vending-settings.js';
 
 /** The pool and client created when no user pool is passed in. */
 export interface DefaultUserPool {
@@ -18,7 +19,7 @@ export interface DefaultUserPool {
  * Creates the default pool: self sign-up off (an operator invites users), email sign-in, 12+
  * character passwords with all character classes, optional TOTP MFA, email-only recovery.
  */
-export function createDefaultUserPool(scope: Construct): DefaultUserPool {
+export function createDefaultUserPool(scope: Construct, issuer: UserPoolIssuer): DefaultUserPool {
   const userPool = new UserPool(scope, 'UserPool', {
     selfSignUpEnabled: false,
     signInAliases: { email: true },
@@ -37,6 +38,12 @@ export function createDefaultUserPool(scope: Construct): DefaultUserPool {
     accountRecovery: AccountRecovery.EMAIL_ONLY,
     featurePlan: FeaturePlan.ESSENTIALS,
   });
+  // The JWT authorizer checks the token's iss against one form: ORIGINAL,
+  // https://cognito-idp.<region>.amazonaws.com/<pool>, or UPDATED,
+  // https://issuer-cognito-idp.<region>.amazonaws.com/<pool>. Cognito's default may change; pinning the
+  // form keeps the pool's tokens and the authorizer in agreement.
+  // https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_IssuerConfigurationType.html
+  (userPool.node.defaultChild as CfnUserPool).issuerConfiguration = { type: issuer === 'original' ? 'ORIGINAL' : 'UPDATED' };
   Validations.of(userPool).acknowledge(
     {
       id: 'AwsSolutions-COG2',

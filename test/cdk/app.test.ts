@@ -96,8 +96,12 @@ describe('cfn-lint', () => {
       if (typeof failure.stdout !== 'string' || failure.stdout === '') throw error;
       stdout = failure.stdout;
     }
-    const matches = JSON.parse(stdout) as { Level: string; Rule: { Id: string }; Message: string }[];
-    expect(matches.filter((m) => m.Level === 'Error').map((m) => `${m.Rule.Id} ${m.Message}`)).toEqual([]);
+    const matches = JSON.parse(stdout) as { Level: string; Rule: { Id: string }; Message: string; Location: { Path: (string | number)[] } }[];
+    // cfn-lint 1.x bundles resource schemas that may predate UserPool's IssuerConfiguration, a
+    // documented property (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-cognito-userpool-issuerconfiguration.html):
+    // exactly that finding is set aside, anything else fails.
+    const outdatedSchema = (m: (typeof matches)[number]) => m.Rule.Id === 'E3002' && m.Message.includes("'IssuerConfiguration' was unexpected") && m.Location.Path.includes(userPoolId());
+    expect(matches.filter((m) => m.Level === 'Error' && !outdatedSchema(m)).map((m) => `${m.Rule.Id} ${m.Message}`)).toEqual([]);
   });
 });
 
@@ -272,9 +276,11 @@ describe('IAM', () => {
 });
 
 describe('AWS IoT policy', () => {
-  it('grants the same namespace with the thing name in place of the sub, for attached things only', () => {
+  it('grants the same namespace with the thing name in place of the sub, for attached things only, as the exact client ID', () => {
     const variable = '${iot:Connection.Thing.ThingName}';
     const [, policy] = onlyResource(template, 'AWS::IoT::Policy');
+    // No `<thing>-*`: it would resolve only with an exclusive thing association, and let thing `a`
+    // connect as thing `a-b`.
     expect(policy.Properties).toEqual({
       PolicyDocument: {
         Version: '2012-10-17',
@@ -283,7 +289,7 @@ describe('AWS IoT policy', () => {
             Action: 'iot:Connect',
             Condition: { Bool: { 'iot:Connection.Thing.IsAttached': 'true' } },
             Effect: 'Allow',
-            Resource: [iotArn(`client/${variable}`), iotArn(`client/${variable}-*`)],
+            Resource: iotArn(`client/${variable}`),
           },
           { Action: 'iot:Publish', Effect: 'Allow', Resource: iotArn(`topic/users/${variable}/*`) },
           { Action: 'iot:Receive', Effect: 'Allow', Resource: iotArn(`topic/users/${variable}/*`) },
@@ -292,9 +298,32 @@ describe('AWS IoT policy', () => {
       },
     });
   });
+
+  it('is retained on stack deletion, so `cdk destroy` cannot fail on a policy still attached to certificates', () => {
+    const [, policy] = onlyResource(template, 'AWS::IoT::Policy');
+    expect(policy).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+});
+
+describe('partition guard', () => {
+  it('fails the deployment at once in the China partition, which has no Cognito user pools', () => {
+    const rules = (template.toJSON() as { Rules?: Record<string, { Assertions: { Assert: unknown; AssertDescription: string }[] }> }).Rules ?? {};
+    const guards = Object.values(rules).filter((rule) => JSON.stringify(rule).includes('aws-cn'));
+    expect(guards).toHaveLength(1);
+    expect(guards[0]?.Assertions).toEqual([
+      { Assert: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'AWS::Partition' }, 'aws-cn'] }] }, AssertDescription: expect.stringMatching(/Cognito user pools.*China \(aws-cn\) partition/) as unknown },
+    ]);
+  });
 });
 
 describe('Cognito', () => {
+  it('pins the created pool to the ORIGINAL issuer form the JWT authorizer checks', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPool', { IssuerConfiguration: { Type: 'ORIGINAL' } });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      JwtConfiguration: { Issuer: { 'Fn::Join': ['', Match.arrayWith(['https://cognito-idp.', { Ref: 'AWS::Region' }, '.amazonaws.com/', ref(userPoolId())])] } },
+    });
+  });
+
   it('creates a pool with admin-only sign-up, email sign-in, a strong password policy and optional TOTP MFA', () => {
     template.hasResourceProperties('AWS::Cognito::UserPool', {
       AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },

@@ -8,7 +8,8 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type VendingApp, createApp } from '../../lib/create-app.js';
-import { MqttUrlVending } from '../../lib/mqtt-url-vending.js';
+import { MqttUrlVending, type MqttUrlVendingProps } from '../../lib/mqtt-url-vending.js';
+import { UserPool, UserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import { asList, attachedStatements, getAtt, identityStatements, iotArn, onlyResource, ref, tempOutdir } from './template-helpers.js';
 
 describe('shared scope, imported pool, given endpoint (from context strings)', () => {
@@ -240,5 +241,33 @@ describe('grants: private, group, shared and read-only templates, retained messa
     expect(text).toContain('topic/telemetry/*');
     const publish = document.Statement.find((s) => asList(s.Action).includes('iot:Publish'));
     expect(asList(publish?.Action)).toEqual(['iot:Publish', 'iot:RetainPublish']);
+  });
+});
+
+describe('a pool with UPDATED issuers', () => {
+  const build = (props: Partial<MqttUrlVendingProps>) => {
+    const stack = new Stack(new App(), 'Issuers');
+    new MqttUrlVending(stack, 'Vending', { iotEndpoint: 'abc123-ats.iot.eu-west-1.amazonaws.com', userPoolIssuer: 'updated', ...props });
+    return { stack, template: Template.fromStack(stack) };
+  };
+
+  it('pins a created pool to UPDATED and checks the issuer-cognito-idp form', () => {
+    const { template } = build({});
+    template.hasResourceProperties('AWS::Cognito::UserPool', { IssuerConfiguration: { Type: 'UPDATED' } });
+    const [poolId] = onlyResource(template, 'AWS::Cognito::UserPool');
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      JwtConfiguration: { Issuer: { 'Fn::Join': ['', Match.arrayWith(['https://issuer-cognito-idp.', { Ref: 'AWS::Region' }, ref(poolId)])] } },
+    });
+  });
+
+  it('checks the stated form for a pool the app brings, with its clients as audiences', () => {
+    const { template } = build({
+      userPool: UserPool.fromUserPoolId(new Stack(), 'Pool', 'eu-west-2_AbCdEf123'),
+      userPoolClients: [UserPoolClient.fromUserPoolClientId(new Stack(), 'Client', 'client1abc')],
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      JwtConfiguration: { Audience: ['client1abc'], Issuer: { 'Fn::Join': ['', ['https://issuer-cognito-idp.eu-west-2.', { Ref: 'AWS::URLSuffix' }, '/eu-west-2_AbCdEf123']] } },
+    });
   });
 });

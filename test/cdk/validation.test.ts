@@ -199,6 +199,7 @@ describe('MqttUrlVending props', () => {
     [{ maxGroups: 0 }, 'maxGroups', /integer in 1\.\.20.*received 0/],
     [{ maxGroups: 2.5 }, 'maxGroups', /received 2\.5/],
     [{ allowRetain: 'yes' as never }, 'allowRetain', /true or false.*received "yes"/],
+    [{ userPoolIssuer: 'new' as never }, 'userPoolIssuer', /original, updated.*received "new"/],
   ])('rejects %j', (props, setting, message) => {
     expectRejected(() => props, setting, message);
   });
@@ -254,6 +255,7 @@ describe('stack context', () => {
     [{ maxGroups: '99' }, 'context "maxGroups"', /1\.\.20.*received 99/],
     [{ maxGroups: 'many' }, 'context "maxGroups"', /must be a number.*received "many"/],
     [{ allowRetain: 'yes' }, 'context "allowRetain"', /true or false.*received "yes"/],
+    [{ userPoolIssuer: 'UPDATED' }, 'context "userPoolIssuer"', /original, updated.*received "UPDATED"/],
     [{ subscribeTopicTemplates: 'users/${sub}/#' }, 'context "subscribeTopicTemplates"[0]', /MQTT wildcards/],
     [{ throttleRateLimit: '0' }, 'context "throttleRateLimit"', /greater than 0.*received 0/],
     [{ throttleBurstLimit: 'lots' }, 'context "throttleBurstLimit"', /received "lots"/],

@@ -1,0 +1,13 @@
+/**
+ * `aws-signv4-mqtt/cdk`: the `MqttUrlVending` construct for your own CDK app. Its Lambda ships
+ * prebuilt in the package, so synth needs only `aws-cdk-lib` and `constructs` (peer dependencies).
+ *
+ * ```ts
+ * import { MqttUrlVending } from 'aws-signv4-mqtt/cdk';
+ * const vending = new MqttUrlVending(this, 'Mqtt', { userPool, userPoolClients: [client], allowedOrigins: ['https://app.example.com'] });
+ * ```
+ */
+export { MqttUrlVending, type MqttUrlVendingProps } from './mqtt-url-vending.js';
+export type { IotPolicyIdentity, TopicNamespace } from './iot-permissions.js';
+export type { VendingScope } from './vending-settings.js';
+export { InvalidVendingConfigError } from './config-error.js';
