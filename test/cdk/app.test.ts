@@ -14,7 +14,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type VendingApp, createApp } from '../../lib/create-app.js';
 import { CONTEXT_DEFAULTS } from '../../lib/stack-context.js';
-import { asList, attachedStatements, type CfnResourceJson, getAtt, identityStatements, iotArn, onlyResource, ref, tempOutdir } from './template-helpers.js';
+import { asList, attachedStatements, type CfnResourceJson, cdkJsonContext, getAtt, identityStatements, iotArn, onlyResource, ref, tempOutdir } from './template-helpers.js';
 import { optionalTool } from '../optional-tool.js';
 
 const run = promisify(execFile);
@@ -25,7 +25,7 @@ let templateText: string;
 let templatePath: string;
 
 beforeAll(() => {
-  built = createApp({ outdir });
+  built = createApp({ outdir, context: cdkJsonContext() });
   // Throws "Validation failed" if cdk-nag (registered as a validation plugin) reports anything.
   const assembly = built.app.synth();
   const artifact = assembly.getStackArtifact(built.stack.artifactId);
@@ -233,8 +233,8 @@ describe('IAM', () => {
           Statement: [
             // Only UUID-shaped client IDs (Cognito subs, with or without a suffix), never client/*.
             { Action: 'iot:Connect', Effect: 'Allow', Resource: [iotArn('client/????????-????-????-????-????????????'), iotArn('client/????????-????-????-????-????????????-*')] },
-            { Action: 'iot:Publish', Effect: 'Allow', Resource: iotArn('topic/users/*/*') },
-            { Action: 'iot:Receive', Effect: 'Allow', Resource: iotArn('topic/users/*/*') },
+            // One list for both (the default): the recommended @aws-cdk/aws-iam:minimizePolicies merges them.
+            { Action: ['iot:Publish', 'iot:Receive'], Effect: 'Allow', Resource: iotArn('topic/users/*/*') },
             { Action: 'iot:Subscribe', Effect: 'Allow', Resource: iotArn('topicfilter/users/*/*') },
           ],
         },
@@ -291,8 +291,7 @@ describe('AWS IoT policy', () => {
             Effect: 'Allow',
             Resource: iotArn(`client/${variable}`),
           },
-          { Action: 'iot:Publish', Effect: 'Allow', Resource: iotArn(`topic/users/${variable}/*`) },
-          { Action: 'iot:Receive', Effect: 'Allow', Resource: iotArn(`topic/users/${variable}/*`) },
+          { Action: ['iot:Publish', 'iot:Receive'], Effect: 'Allow', Resource: iotArn(`topic/users/${variable}/*`) },
           { Action: 'iot:Subscribe', Effect: 'Allow', Resource: iotArn(`topicfilter/users/${variable}/*`) },
         ],
       },

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type VendingApp, createApp } from '../../lib/create-app.js';
 import { MqttUrlVending, type MqttUrlVendingProps } from '../../lib/mqtt-url-vending.js';
 import { UserPool, UserPoolClient } from 'aws-cdk-lib/aws-cognito';
-import { asList, attachedStatements, getAtt, identityStatements, iotArn, onlyResource, ref, tempOutdir } from './template-helpers.js';
+import { asList, attachedStatements, cdkJsonContext, getAtt, identityStatements, iotArn, onlyResource, ref, tempOutdir } from './template-helpers.js';
 
 describe('shared scope, imported pool, given endpoint (from context strings)', () => {
   const outdir = tempOutdir('shared');
@@ -20,7 +20,7 @@ describe('shared scope, imported pool, given endpoint (from context strings)', (
   beforeAll(() => {
     built = createApp({
       outdir,
-      context: {
+      context: cdkJsonContext({
         stackName: 'VendingShared',
         scope: 'shared',
         iotEndpoint: 'abc123-ats.iot.eu-west-1.amazonaws.com',
@@ -36,7 +36,7 @@ describe('shared scope, imported pool, given endpoint (from context strings)', (
         throttleBurstLimit: '10',
         logRetentionDays: '7',
         iotPolicyIdentity: 'cognito-identity',
-      },
+      }),
     });
     built.app.synth(); // throws if cdk-nag reports anything
     template = Template.fromStack(built.stack);
@@ -61,11 +61,12 @@ describe('shared scope, imported pool, given endpoint (from context strings)', (
       { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: getAtt(logGroup, 'Arn') },
       { Action: 'iot:Connect', Effect: 'Allow', Resource: [iotArn('client/????????-????-????-????-????????????', 'eu-west-1'), iotArn('client/????????-????-????-????-????????????-*', 'eu-west-1')] },
       { Action: 'iot:Publish', Effect: 'Allow', Resource: iotArn('topic/devices/*/out/*', 'eu-west-1') },
-      { Action: 'iot:Receive', Effect: 'Allow', Resource: [iotArn('topic/devices/*/in/*', 'eu-west-1'), iotArn('topic/broadcast/*', 'eu-west-1')] },
+      // Resources sorted by the recommended @aws-cdk/aws-iam:minimizePolicies.
+      { Action: 'iot:Receive', Effect: 'Allow', Resource: [iotArn('topic/broadcast/*', 'eu-west-1'), iotArn('topic/devices/*/in/*', 'eu-west-1')] },
       {
         Action: 'iot:Subscribe',
         Effect: 'Allow',
-        Resource: [iotArn('topicfilter/devices/*/in/*', 'eu-west-1'), iotArn('topicfilter/broadcast/*', 'eu-west-1')],
+        Resource: [iotArn('topicfilter/broadcast/*', 'eu-west-1'), iotArn('topicfilter/devices/*/in/*', 'eu-west-1')],
       },
     ]);
     expect(identityStatements(template).flatMap((s) => asList(s.statement.Action))).not.toContain('sts:AssumeRole');
@@ -118,11 +119,11 @@ describe('shared scope, imported pool, given endpoint (from context strings)', (
     expect((policy.Properties?.['PolicyDocument'] as { Statement: unknown[] }).Statement).toEqual([
       { Action: 'iot:Connect', Effect: 'Allow', Resource: [iotArn(`client/${variable}`, 'eu-west-1'), iotArn(`client/${variable}-*`, 'eu-west-1')] },
       { Action: 'iot:Publish', Effect: 'Allow', Resource: iotArn(`topic/devices/${variable}/out/*`, 'eu-west-1') },
-      { Action: 'iot:Receive', Effect: 'Allow', Resource: [iotArn(`topic/devices/${variable}/in/*`, 'eu-west-1'), iotArn(`topic/broadcast/${variable}`, 'eu-west-1')] },
+      { Action: 'iot:Receive', Effect: 'Allow', Resource: [iotArn(`topic/broadcast/${variable}`, 'eu-west-1'), iotArn(`topic/devices/${variable}/in/*`, 'eu-west-1')] },
       {
         Action: 'iot:Subscribe',
         Effect: 'Allow',
-        Resource: [iotArn(`topicfilter/devices/${variable}/in/*`, 'eu-west-1'), iotArn(`topicfilter/broadcast/${variable}`, 'eu-west-1')],
+        Resource: [iotArn(`topicfilter/broadcast/${variable}`, 'eu-west-1'), iotArn(`topicfilter/devices/${variable}/in/*`, 'eu-west-1')],
       },
     ]);
   });
@@ -195,7 +196,7 @@ describe('grants: private, group, shared and read-only templates, retained messa
   beforeAll(() => {
     built = createApp({
       outdir,
-      context: {
+      context: cdkJsonContext({
         stackName: 'VendingGrants',
         iotEndpoint: 'abc123-ats.iot.eu-west-1.amazonaws.com',
         publishTopicTemplates: '["users/${sub}/*","rooms/${group}/*","lobby/*"]',
@@ -203,7 +204,7 @@ describe('grants: private, group, shared and read-only templates, retained messa
         groupPrefix: 'team-',
         maxGroups: '3',
         allowRetain: 'true',
-      },
+      }),
     });
     built.app.synth(); // throws if cdk-nag reports anything unacknowledged
     template = Template.fromStack(built.stack);

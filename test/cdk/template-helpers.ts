@@ -2,7 +2,7 @@
  * Small helpers over a synthesized CloudFormation template for the CDK tests: find the one resource
  * of a kind, collect every IAM statement, build the `Stack.formatArn` shape of an IoT ARN.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Template } from 'aws-cdk-lib/assertions';
@@ -75,4 +75,13 @@ export function attachedStatements(template: Template, roleId: string): FoundSta
 export function asList<T>(value: T | T[] | undefined): T[] {
   if (value === undefined) return [];
   return Array.isArray(value) ? value : [value];
+}
+
+/**
+ * The context `cdk synth` reads from `cdk.json`: the recommended feature flags and the defaults. Tests
+ * start their apps with it, so the templates they check are the ones `cdk synth` produces.
+ */
+export function cdkJsonContext(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> };
+  return { ...cdkJson.context, ...overrides };
 }
