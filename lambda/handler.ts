@@ -2,16 +2,20 @@
  * `GET /mqtt-url`: the Lambda behind the Cognito-authorized HTTP API (payload format 2.0, JWT
  * authorizer). A thin adapter: the event's claims and query go through the pure modules in
  * `vending/` (identity → scope → credentials), the URL is signed with the caller's credentials, every
- * error is mapped to its HTTP answer in `vending/response.ts`, and one JSON line is logged.
+ * error is mapped to its HTTP answer in `vending/response.ts`, one JSON line is logged, and one
+ * metrics line (CloudWatch EMF, `vending/metrics.ts`) is written. A caller over its token bucket
+ * (`vending/rate-limiter.ts`) is answered 429 before any STS call.
  */
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { signMqttUrlTarget } from './signing/sign-mqtt-url.js';
-import { configFromProcessEnv, type VendingConfig } from './vending/config.js';
+import { configFromProcessEnv, metricsServiceFromProcessEnv, SESSION_CACHE_SIZE_DEFAULT, type VendingConfig } from './vending/config.js';
 import { perUserCredentialSource, sharedCredentialSource, type CredentialSource, type CredentialsLookup } from './vending/credentials.js';
-import { ConfigurationError } from './vending/errors.js';
+import { ConfigurationError, RateLimitedError } from './vending/errors.js';
 import { createGroupReader, type CallerGroups } from './vending/groups.js';
 import { subjectFromClaims } from './vending/identity.js';
-import { createRequestLogger, type RequestLogRecord, type RequestLogger } from './vending/logger.js';
+import { createRequestLogger, stdoutWriter, type RequestLogRecord, type RequestLogger } from './vending/logger.js';
+import { createMetricsWriter, type MetricsWriter } from './vending/metrics.js';
+import { createRateLimiter } from './vending/rate-limiter.js';
 import { createIsoFormatter } from './vending/iso-time.js';
 import { createOkResponder, errorResponse, mapError } from './vending/response.js';
 import { clientIdFor, parseClientSuffix } from './vending/scope.js';
@@ -38,7 +42,12 @@ export interface HandlerDependencies {
    */
   readonly log: RequestLogger;
   /**
-   * The clock (epoch milliseconds) for signing dates and session expiry.
+   * Where the metrics lines go.
+   * @default - CloudWatch EMF lines on stdout, with the configured `service` dimension
+   */
+  readonly metrics: MetricsWriter;
+  /**
+   * The clock (epoch milliseconds) for signing dates, session expiry, rate limits and metrics.
    * @default - `Date.now`
    */
   readonly now: () => number;
@@ -50,9 +59,16 @@ export interface HandlerDependencies {
  */
 export function createHandler(config: VendingConfig | ConfigurationError, dependencies: Partial<HandlerDependencies> = {}): MqttUrlHandler {
   const log = dependencies.log ?? createRequestLogger();
-  if (config instanceof ConfigurationError) return misconfiguredHandler(config, log);
   const now = dependencies.now ?? Date.now;
-  const credentials = dependencies.credentials ?? defaultCredentialSource(config, now);
+  if (config instanceof ConfigurationError) {
+    return misconfiguredHandler(config, { log, now, metrics: dependencies.metrics ?? createMetricsWriter(metricsServiceFromProcessEnv(), stdoutWriter) });
+  }
+  const metrics = dependencies.metrics ?? createMetricsWriter(config.metricsService, stdoutWriter);
+  const credentials = dependencies.credentials ?? defaultCredentialSource(config, now, metrics);
+  const sinks: Sinks = { log, metrics, now };
+  // As many buckets as sessions: the callers an instance serves recently.
+  const limit = createRateLimiter(config.rateLimit, config.scope.kind === 'per-user' ? config.scope.sessionCacheSize : SESSION_CACHE_SIZE_DEFAULT, now);
+  const rate = `${config.rateLimit.perSecond}/s with a burst of ${config.rateLimit.burst}`;
   const ttlMs = config.urlTtlSeconds * 1000;
   const respond = createOkResponder(config.templates);
   const iso = createIsoFormatter();
@@ -70,6 +86,8 @@ export function createHandler(config: VendingConfig | ConfigurationError, depend
     try {
       const claims = event?.requestContext?.authorizer?.jwt?.claims;
       sub = subjectFromClaims(claims);
+      const decision = limit(sub);
+      if (!decision.allowed) throw new RateLimitedError(`the caller went over its ${rate} in this instance`, decision.retryAfterSeconds);
       clientId = clientIdFor(sub, parseClientSuffix(event.queryStringParameters?.['clientSuffix']));
       // subjectFromClaims has checked that the claims are an object.
       groups = readGroups?.(claims as Record<string, unknown>);
@@ -80,19 +98,28 @@ export function createHandler(config: VendingConfig | ConfigurationError, depend
       const signedAtMs = Math.floor(now() / 1000) * 1000;
       const url = signMqttUrlTarget({ ...config.target, signingDate: new Date(signedAtMs) }, scoped.credentials);
       const response = respond({ url, clientId, expiresAt: iso(signedAtMs + ttlMs), endpoint: config.target.host, region: config.target.region }, grantee);
-      log({ requestId, apiRequestId, sub, clientId, outcome: 'ok', status: 200, durationMs: performance.now() - started, cache, groups: groups?.eligible.length, ineligibleGroups: groups?.ineligible });
+      const durationMs = performance.now() - started;
+      log({ requestId, apiRequestId, sub, clientId, outcome: 'ok', status: 200, durationMs, cache, groups: groups?.eligible.length, ineligibleGroups: groups?.ineligible });
+      metrics.vend('ok', durationMs, cache, now());
       return response;
     } catch (error) {
-      return failed(error, log, { requestId, apiRequestId, sub, clientId, cache, groups: groups?.eligible.length, ineligibleGroups: groups?.ineligible }, started);
+      return failed(error, sinks, { requestId, apiRequestId, sub, clientId, cache, groups: groups?.eligible.length, ineligibleGroups: groups?.ineligible }, started);
     }
   };
 }
 
-function misconfiguredHandler(error: ConfigurationError, log: RequestLogger): MqttUrlHandler {
+/** Where a request's log line and metrics line go. */
+interface Sinks {
+  readonly log: RequestLogger;
+  readonly metrics: MetricsWriter;
+  readonly now: () => number;
+}
+
+function misconfiguredHandler(error: ConfigurationError, sinks: Sinks): MqttUrlHandler {
   return async (event, context) =>
     failed(
       error,
-      log,
+      sinks,
       { requestId: context?.awsRequestId, apiRequestId: event?.requestContext?.requestId, sub: undefined, clientId: undefined, cache: undefined, groups: undefined, ineligibleGroups: undefined },
       performance.now(),
     );
@@ -101,14 +128,16 @@ function misconfiguredHandler(error: ConfigurationError, log: RequestLogger): Mq
 /** The request log fields known when a request fails (everything but the outcome and timing). */
 type KnownFields = Pick<RequestLogRecord, 'requestId' | 'apiRequestId' | 'sub' | 'clientId' | 'cache' | 'groups' | 'ineligibleGroups'>;
 
-// THE failure path of both handlers: map the error, log it with what is known, answer with it.
-function failed(error: unknown, log: RequestLogger, known: KnownFields, started: number): APIGatewayProxyStructuredResultV2 {
+// THE failure path of both handlers: map the error, log it with what is known, count it, answer with it.
+function failed(error: unknown, sinks: Sinks, known: KnownFields, started: number): APIGatewayProxyStructuredResultV2 {
   const mapping = mapError(error);
-  log({ ...known, outcome: mapping.code, status: mapping.status, durationMs: performance.now() - started, error });
+  const durationMs = performance.now() - started;
+  sinks.log({ ...known, outcome: mapping.code, status: mapping.status, durationMs, error });
+  sinks.metrics.vend(mapping.code, durationMs, known.cache, sinks.now());
   return errorResponse(mapping);
 }
 
-function defaultCredentialSource(config: VendingConfig, now: () => number): CredentialSource {
+function defaultCredentialSource(config: VendingConfig, now: () => number, metrics: MetricsWriter): CredentialSource {
   const own = functionCredentials();
   if (config.scope.kind === 'shared') return sharedCredentialSource(own);
   return perUserCredentialSource({
@@ -118,6 +147,7 @@ function defaultCredentialSource(config: VendingConfig, now: () => number): Cred
     urlTtlSeconds: config.urlTtlSeconds,
     assumeRole: stsAssumeRole({ region: config.scope.stsRegion, masterCredentials: own }),
     now,
+    onStsCall: (observation) => metrics.stsCall(observation, now()),
   });
 }
 

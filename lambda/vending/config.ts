@@ -11,6 +11,8 @@ import { parseHost, validateRegion } from '../signing/validate.js';
 import { ConfigurationError } from './errors.js';
 import { MAX_SUBJECT_LENGTH } from './identity.js';
 import { grantOverlap } from './grant-overlap.js';
+import { DEFAULT_METRICS_SERVICE, METRICS_SERVICE_PATTERN } from './metrics.js';
+import type { RateLimitSettings } from './rate-limiter.js';
 import { MAX_GROUP_NAME_LENGTH, groupPrefixProblem, type GroupSettings } from './groups.js';
 import { MAX_SESSION_POLICY_CHARS, worstCaseSessionPolicyLength, type IotArnContext } from './scope.js';
 import { DEFAULT_TOPIC_TEMPLATE, topicTemplateListProblem, usesGroups, type TopicTemplates } from './topic-templates.js';
@@ -58,6 +60,10 @@ export interface VendingConfig {
   readonly groups: GroupSettings;
   /** `ALLOW_RETAIN`: whether publish grants include `iot:RetainPublish`. */
   readonly allowRetain: boolean;
+  /** `USER_RATE_PER_SECOND` and `USER_RATE_BURST`: each caller's token bucket in this instance. */
+  readonly rateLimit: RateLimitSettings;
+  /** `METRICS_SERVICE`: the `service` dimension of every metric. */
+  readonly metricsService: string;
   /** Per-user (`CLIENT_ROLE_ARN` set) or shared scope. */
   readonly scope: PerUserScope | SharedScope;
 }
@@ -89,6 +95,16 @@ export const MAX_GROUPS_DEFAULT = 4;
 export const MAX_GROUPS_MIN = 1;
 /** Largest `MAX_GROUPS`: a session policy has room for few grants anyway (2,048 characters). */
 export const MAX_GROUPS_MAX = 20;
+/** Default of `USER_RATE_PER_SECOND`: one vend per second per caller, sustained. */
+export const USER_RATE_PER_SECOND_DEFAULT = 1;
+/** Largest `USER_RATE_PER_SECOND`; 0 turns the limiter off. */
+export const USER_RATE_PER_SECOND_MAX = 1000;
+/** Default of `USER_RATE_BURST`. */
+export const USER_RATE_BURST_DEFAULT = 5;
+/** Smallest `USER_RATE_BURST`. */
+export const USER_RATE_BURST_MIN = 1;
+/** Largest `USER_RATE_BURST`. */
+export const USER_RATE_BURST_MAX = 1000;
 /** The environment's names for the two template lists, as refusals name them. */
 const LIST_NAMES = { publish: 'PUBLISH_TOPIC_TEMPLATES', subscribe: 'SUBSCRIBE_TOPIC_TEMPLATES' } as const;
 /**
@@ -119,8 +135,17 @@ export function parseConfig(env: Environment): VendingConfig {
     max: integerVariable(env, 'MAX_GROUPS', MAX_GROUPS_DEFAULT, MAX_GROUPS_MIN, MAX_GROUPS_MAX),
   };
   const allowRetain = booleanVariable(env, 'ALLOW_RETAIN');
+  const rateLimit: RateLimitSettings = {
+    perSecond: rateVariable(env),
+    burst: integerVariable(env, 'USER_RATE_BURST', USER_RATE_BURST_DEFAULT, USER_RATE_BURST_MIN, USER_RATE_BURST_MAX),
+  };
+  const metricsService = env['METRICS_SERVICE'] ?? DEFAULT_METRICS_SERVICE;
+  if (!METRICS_SERVICE_PATTERN.test(metricsService)) {
+    throw new ConfigurationError('METRICS_SERVICE', `must be 1-255 characters of A-Z a-z 0-9 _ . : / @ + = - (received ${describeValue(metricsService)})`);
+  }
+  const common = { target, urlTtlSeconds, templates, groups, allowRetain, rateLimit, metricsService };
   const roleArn = env['CLIENT_ROLE_ARN'];
-  if (roleArn === undefined) return { target, urlTtlSeconds, templates, groups, allowRetain, scope: { kind: 'shared' } };
+  if (roleArn === undefined) return { ...common, scope: { kind: 'shared' } };
 
   const roleMatch = ROLE_ARN.exec(roleArn);
   if (roleMatch === null) {
@@ -140,11 +165,7 @@ export function parseConfig(env: Environment): VendingConfig {
   if (tooLong !== undefined) throw new ConfigurationError(LIST_NAMES.publish, `with ${LIST_NAMES.subscribe}${tooLong}`);
   const stsRegion = env['AWS_REGION'] === undefined ? target.region : regionVariable(env, 'AWS_REGION');
   return {
-    target,
-    urlTtlSeconds,
-    templates,
-    groups,
-    allowRetain,
+    ...common,
     scope: { kind: 'per-user', roleArn, arn, sessionDurationSeconds, sessionCacheSize, stsRegion },
   };
 }
@@ -152,6 +173,15 @@ export function parseConfig(env: Environment): VendingConfig {
 /** {@link parseConfig} of `process.env`: the one place the function reads its environment. */
 export function configFromProcessEnv(): VendingConfig {
   return parseConfig(process.env);
+}
+
+/**
+ * `METRICS_SERVICE` for a function whose configuration was refused, so its 500s are still counted
+ * under the deployment's own dimension; the default when the variable itself is unusable.
+ */
+export function metricsServiceFromProcessEnv(): string {
+  const service = process.env['METRICS_SERVICE'];
+  return service !== undefined && METRICS_SERVICE_PATTERN.test(service) ? service : DEFAULT_METRICS_SERVICE;
 }
 
 function signingTarget(env: Environment, urlTtlSeconds: number): MqttUrlTarget {
@@ -239,6 +269,17 @@ function groupPrefixVariable(env: Environment): string | undefined {
   const problem = groupPrefixProblem(prefix);
   if (problem !== undefined) throw new ConfigurationError('GROUP_PREFIX', `${problem}, or unset (received ${describeValue(prefix)})`);
   return prefix;
+}
+
+/** `USER_RATE_PER_SECOND`: a number of vends per second, 0 (off) to the maximum, decimals allowed. */
+function rateVariable(env: Environment): number {
+  const text = env['USER_RATE_PER_SECOND'];
+  if (text === undefined) return USER_RATE_PER_SECOND_DEFAULT;
+  const value = /^\d{1,4}(\.\d{1,3})?$/.test(text) ? Number(text) : Number.NaN;
+  if (!(value >= 0 && value <= USER_RATE_PER_SECOND_MAX)) {
+    throw new ConfigurationError('USER_RATE_PER_SECOND', `must be a number of vends per second from 0 (off) to ${USER_RATE_PER_SECOND_MAX}, such as 1 or 0.5 (received ${describeValue(text)})`);
+  }
+  return value;
 }
 
 function booleanVariable(env: Environment, name: string): boolean {

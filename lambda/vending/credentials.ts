@@ -9,6 +9,7 @@ import { SESSION_REFRESH_MARGIN_SECONDS, type PerUserScope } from './config.js';
 import { CredentialsUnavailableError } from './errors.js';
 import { roleSessionNameFor } from './role-session-name.js';
 import { sessionPolicyFor } from './scope.js';
+import type { StsObservation } from './metrics.js';
 import { SessionCache, type Expiring } from './session-cache.js';
 import type { Grantee, TopicTemplates } from './topic-templates.js';
 
@@ -93,6 +94,12 @@ export interface PerUserCredentialSourceOptions {
    * @default 5000 ({@link STS_DEADLINE_DEFAULT_MS})
    */
   readonly deadlineMs?: number;
+  /**
+   * Told about every STS call when it settles, whether or not a request still waits for it (for the
+   * STS metrics: calls, latency, throttles, failures).
+   * @default - nobody is told
+   */
+  readonly onStsCall?: (observation: StsObservation) => void;
 }
 
 /**
@@ -114,19 +121,28 @@ export function perUserCredentialSource(options: PerUserCredentialSourceOptions)
     waitTimeoutError: () => new CredentialsUnavailableError(`STS did not answer AssumeRole within ${deadlineMs} ms`, false),
   });
 
+  const observe = options.onStsCall ?? (() => undefined);
   const assume = async (grantee: Grantee): Promise<SessionCredentials> => {
-    const session = await assumeRole({
-      roleArn: scope.roleArn,
-      roleSessionName: roleSessionNameFor(grantee.sub),
-      policy: sessionPolicyFor(grantee, templates, scope.arn, allowRetain),
-      durationSeconds: scope.sessionDurationSeconds,
-    });
-    // A session that would end before a URL signed now does is useless, and caching it would make
-    // every following request for this sub a miss anyway.
-    if (session.expiresAtMs - now() < minRemainingMs) {
-      throw new CredentialsUnavailableError(`STS returned a session that ends at ${new Date(session.expiresAtMs).toISOString()}, before a URL signed now would`, false);
+    const started = performance.now();
+    try {
+      const session = await assumeRole({
+        roleArn: scope.roleArn,
+        roleSessionName: roleSessionNameFor(grantee.sub),
+        policy: sessionPolicyFor(grantee, templates, scope.arn, allowRetain),
+        durationSeconds: scope.sessionDurationSeconds,
+      });
+      // A session that would end before a URL signed now does is useless, and caching it would make
+      // every following request for this sub a miss anyway.
+      if (session.expiresAtMs - now() < minRemainingMs) {
+        throw new CredentialsUnavailableError(`STS returned a session that ends at ${new Date(session.expiresAtMs).toISOString()}, before a URL signed now would`, false);
+      }
+      observe({ outcome: 'ok', durationMs: performance.now() - started });
+      return session;
+    } catch (error) {
+      const throttled = error instanceof CredentialsUnavailableError && error.throttled;
+      observe({ outcome: throttled ? 'throttled' : 'failed', durationMs: performance.now() - started });
+      throw error;
     }
-    return session;
   };
 
   return {

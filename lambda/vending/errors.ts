@@ -85,6 +85,22 @@ export class TooManyGroupsError extends VendingFailure {
   }
 }
 
+/**
+ * The caller used up its token bucket in this Lambda instance (`rate-limiter.ts`): asked to come back
+ * after `retryAfterSeconds`, before any STS call is made for it.
+ */
+export class RateLimitedError extends VendingFailure {
+  override readonly name = 'RateLimitedError';
+  /** Seconds until the caller's bucket holds a token again. */
+  readonly retryAfterSeconds: number;
+
+  /** @param message a log-safe explanation; @param retryAfterSeconds the `Retry-After` to answer */
+  constructor(message: string, retryAfterSeconds: number) {
+    super(message);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
 /** A query parameter is malformed. `parameter` names it. */
 export class InvalidRequestError extends VendingFailure {
   override readonly name = 'InvalidRequestError';

@@ -41,8 +41,8 @@ export interface RequestLogRecord {
 /** Logs one request. */
 export type RequestLogger = (record: RequestLogRecord) => void;
 
-// Lambda's default: stdout, where its JSON log format keeps the line as it is.
-const stdoutWriter: LogWriter = (line) => {
+/** Lambda's default: stdout, where its JSON log format keeps the line as it is (EMF lines included). */
+export const stdoutWriter: LogWriter = (line) => {
   process.stdout.write(`${line}\n`);
 };
 

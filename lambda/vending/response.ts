@@ -9,6 +9,7 @@ import {
   ForbiddenSubjectError,
   InvalidRequestError,
   MissingIdentityError,
+  RateLimitedError,
   TooManyGroupsError,
   type ForbiddenSubjectReason,
 } from './errors.js';
@@ -48,7 +49,7 @@ export interface ErrorMapping {
   readonly code: string;
   /** The public message: fixed text, or a validation message that echoes no internals. */
   readonly message: string;
-  /** Seconds for `Retry-After`, on 503 only. */
+  /** Seconds for `Retry-After`, on 429 and 503 only. */
   readonly retryAfterSeconds?: number;
 }
 
@@ -70,6 +71,9 @@ export function mapError(error: unknown): ErrorMapping {
   if (error instanceof InvalidRequestError) return { status: 400, code: 'invalid_request', message: error.message };
   if (error instanceof MissingIdentityError) return { status: 401, code: 'unauthorized', message: 'The token carries no usable identity (sub).' };
   if (error instanceof ForbiddenSubjectError) return { status: 403, code: 'forbidden', message: FORBIDDEN_MESSAGES[error.reason] };
+  if (error instanceof RateLimitedError) {
+    return { status: 429, code: 'rate_limited', message: 'Too many requests for this identity; retry later.', retryAfterSeconds: error.retryAfterSeconds };
+  }
   if (error instanceof TooManyGroupsError) {
     return { status: 403, code: 'too_many_groups', message: `This identity belongs to more than ${error.max} eligible groups, the most this service grants.` };
   }

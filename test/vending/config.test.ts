@@ -27,6 +27,15 @@ describe('parseConfig', () => {
     expect(config.allowRetain).toBe(false);
   });
 
+  it('reads the fairness and metrics settings, with their defaults', () => {
+    expect(parseConfig(BASE)).toMatchObject({ rateLimit: { perSecond: 1, burst: 5 }, metricsService: 'aws-signv4-mqtt' });
+    expect(parseConfig({ ...BASE, USER_RATE_PER_SECOND: '0.5', USER_RATE_BURST: '10', METRICS_SERVICE: 'Stack/Mqtt' })).toMatchObject({
+      rateLimit: { perSecond: 0.5, burst: 10 },
+      metricsService: 'Stack/Mqtt',
+    });
+    expect(parseConfig({ ...BASE, USER_RATE_PER_SECOND: '0' }).rateLimit.perSecond).toBe(0);
+  });
+
   it('reads the group and retain settings', () => {
     const config = parseConfig({ ...BASE, GROUP_PREFIX: 'app-', MAX_GROUPS: '2', ALLOW_RETAIN: 'true' });
     expect(config.groups).toEqual({ prefix: 'app-', max: 2 });
@@ -80,6 +89,12 @@ describe('parseConfig', () => {
     ['MAX_GROUPS of 21', { MAX_GROUPS: '21' }, 'MAX_GROUPS', /received "21"/],
     ['ALLOW_RETAIN of yes', { ALLOW_RETAIN: 'yes' }, 'ALLOW_RETAIN', /must be true or false \(received "yes"\)/],
     ['ALLOW_RETAIN of TRUE', { ALLOW_RETAIN: 'TRUE' }, 'ALLOW_RETAIN', /received "TRUE"/],
+    ['USER_RATE_PER_SECOND negative', { USER_RATE_PER_SECOND: '-1' }, 'USER_RATE_PER_SECOND', /from 0 \(off\) to 1000.*received "-1"/],
+    ['USER_RATE_PER_SECOND over the maximum', { USER_RATE_PER_SECOND: '1001' }, 'USER_RATE_PER_SECOND', /received "1001"/],
+    ['USER_RATE_PER_SECOND not a number', { USER_RATE_PER_SECOND: 'fast' }, 'USER_RATE_PER_SECOND', /received "fast"/],
+    ['USER_RATE_BURST of 0', { USER_RATE_BURST: '0' }, 'USER_RATE_BURST', /1\.\.1000 \(received "0"\)/],
+    ['METRICS_SERVICE with a space', { METRICS_SERVICE: 'my service' }, 'METRICS_SERVICE', /received "my service"/],
+    ['METRICS_SERVICE with a quote', { METRICS_SERVICE: 'a"b' }, 'METRICS_SERVICE', /received/],
   ])('refuses %s at cold start, naming the variable, both templates and a topic both reach', (_label, env, variable, message) => {
     const error = configError({ ...BASE, CLIENT_ROLE_ARN: ROLE, ...env });
     expect(error.variable).toBe(variable);

@@ -88,10 +88,15 @@ describe('logs of a whole run', () => {
 
     expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 200, 503, 503, 403, 401, 400, 200, 500]);
     const text = captured.join('');
-    const lines = text.split('\n').filter((line) => line.startsWith('{'));
-    expect(lines.map((line) => (JSON.parse(line) as { outcome: string }).outcome)).toEqual([
-      'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'throttled', 'credentials_unavailable', 'forbidden', 'unauthorized', 'invalid_request', 'ok', 'configuration_error',
-    ]);
+    const records = text.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const outcomes = ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'throttled', 'credentials_unavailable', 'forbidden', 'unauthorized', 'invalid_request', 'ok', 'configuration_error'];
+    expect(records.filter((record) => record['message'] === 'mqtt-url').map((record) => record['outcome'])).toEqual(outcomes);
+    // One EMF metrics record per request, with the same outcomes, and one per STS call.
+    expect(records.filter((record) => record['message'] === 'mqtt-url-metrics').map((record) => record['outcome'])).toEqual(outcomes);
+    expect(records.filter((record) => record['message'] === 'sts-assume-role-metrics').map((record) => record['stsOutcome'])).toEqual(['ok', 'ok', 'throttled', 'failed']);
+    // Metrics records hold no per-user value: no sub, client ID or group, anywhere in them.
+    const metricsText = records.filter((record) => '_aws' in record).map((record) => JSON.stringify(record)).join('\n');
+    for (const user of ['0a11ce00', 'log-', 'tab']) expect(metricsText).not.toContain(user);
 
     const secrets = new Set<string>([OWN.secretAccessKey, OWN.sessionToken, encodeURIComponent(OWN.sessionToken)]);
     for (const url of urls) {
