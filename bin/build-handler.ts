@@ -6,7 +6,7 @@
  *
  * Run directly: `npx tsx bin/build-handler.ts`.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -28,10 +28,13 @@ export async function buildHandlerBundle(root: string = ROOT): Promise<string> {
   const outDir = join(root, HANDLER_BUNDLE_DIR);
   await mkdir(outDir, { recursive: true });
   const outfile = join(outDir, HANDLER_BUNDLE_FILE);
+  // Written beside, then renamed: a synth reading the bundle meanwhile sees the old file or the new
+  // one, never half of one.
+  const partial = `${outfile}.${process.pid}.partial`;
   await build({
     absWorkingDir: root,
     entryPoints: [join(root, 'lambda/handler.ts')],
-    outfile,
+    outfile: partial,
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -44,6 +47,7 @@ export async function buildHandlerBundle(root: string = ROOT): Promise<string> {
     // ESM output: bundled CommonJS dependencies still call require().
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   });
+  await rename(partial, outfile);
   return outfile;
 }
 

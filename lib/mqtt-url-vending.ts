@@ -24,11 +24,15 @@ import { IotDataEndpoint } from './iot-data-endpoint.js';
 import { type IotPolicyIdentity, iotPolicyDocument, iotRoleStatements } from './iot-permissions.js';
 import { acknowledgeWildcardResources } from './nag-acknowledgements.js';
 import { type UserPoolIssuer, type VendingScope, resolveVendingProps } from './vending-settings.js';
+import { type VendingAlarmThresholds, type VendingAlarms, VendingMonitoring } from './vending-monitoring.js';
+import type { IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Dashboard } from 'aws-cdk-lib/aws-cloudwatch';
 import { createDefaultUserPool } from './vending-user-pool.js';
 
 // Re-exported so that consumers of the construct need only this module (documented at the source).
 export type { IotPolicyIdentity } from './iot-permissions.js';
 export type { UserPoolIssuer, VendingScope } from './vending-settings.js';
+export type { VendingAlarmThresholds, VendingAlarms } from './vending-monitoring.js';
 
 /** Props of {@link MqttUrlVending}. */
 export interface MqttUrlVendingProps {
@@ -152,6 +156,46 @@ export interface MqttUrlVendingProps {
   readonly logRetention?: RetentionDays;
 
   /**
+   * Each caller's sustained vends per second in each Lambda instance (a token bucket per `sub`): a
+   * caller over its bucket gets 429 `rate_limited` with `Retry-After`, before any STS call. 0 turns
+   * it off. It bounds STS calls and cost per user; the stage throttle (`throttle`) is shared by all.
+   * @default 1
+   */
+  readonly userRatePerSecond?: number;
+
+  /**
+   * The size of each caller's token bucket: vends in a row a rested caller may make, 1..1000.
+   * @default 5
+   */
+  readonly userRateBurst?: number;
+
+  /**
+   * Whether to create the CloudWatch alarms (API 5xx ratio, Lambda errors, throttles and p99
+   * duration, STS failures and throttles; see docs/operations.md for the runbook).
+   * @default true
+   */
+  readonly alarms?: boolean;
+
+  /**
+   * Where alarms are sent when they fire and when they recover, e.g. `new SnsAction(topic)`.
+   * @default - no action: the alarms show in the console only
+   */
+  readonly alarmActions?: IAlarmAction[];
+
+  /**
+   * Alarm thresholds; each unset one keeps its default (see {@link VendingAlarmThresholds}).
+   * @default - 5 % API 5xx, 1 Lambda error, 1 Lambda throttle, 5 STS failures, 1 STS throttle per 5 minutes, p99 duration 3,000 ms
+   */
+  readonly alarmThresholds?: VendingAlarmThresholds;
+
+  /**
+   * Whether to create a CloudWatch dashboard: vends, errors by class, latency percentiles, session
+   * cache hit ratio, STS calls, the API's requests, 4xx and 5xx.
+   * @default true
+   */
+  readonly dashboard?: boolean;
+
+  /**
    * Which identity AWS IoT substitutes for `${sub}` in the provisioned `AWS::IoT::Policy`; see
    * {@link IotPolicyIdentity}. Vended URLs are not affected: IAM authorizes them.
    * @default - `thing-name`
@@ -229,6 +273,12 @@ export class MqttUrlVending extends Construct {
   readonly functionLogGroup: LogGroup;
   /** The API access log group. */
   readonly accessLogGroup: LogGroup;
+  /** The alarms, by what they watch; `undefined` with `alarms: false`. */
+  readonly alarms: VendingAlarms | undefined;
+  /** The dashboard; `undefined` with `dashboard: false`. */
+  readonly dashboard: Dashboard | undefined;
+  /** The `service` dimension of the function's metrics (namespace `AwsSignv4Mqtt`). */
+  readonly metricsService: string;
 
   /**
    * @param scope the parent construct
@@ -313,6 +363,7 @@ export class MqttUrlVending extends Construct {
       ],
     });
 
+    this.metricsService = metricsServiceFor(stack, this);
     this.handler = new LambdaFunction(this, 'Handler', {
       description: 'GET /mqtt-url: presigned AWS IoT MQTT-over-WebSocket URL for the caller',
       // One prebuilt, minified ESM file (bin/build-handler.ts), the same in this repository and in the
@@ -340,6 +391,9 @@ export class MqttUrlVending extends Construct {
         ALLOW_RETAIN: String(config.allowRetain),
         SESSION_DURATION_SECONDS: String(config.sessionDurationSeconds),
         SESSION_CACHE_SIZE: String(config.sessionCacheSize),
+        USER_RATE_PER_SECOND: String(config.userRate.perSecond),
+        USER_RATE_BURST: String(config.userRate.burst),
+        METRICS_SERVICE: this.metricsService,
       },
     });
 
@@ -377,5 +431,27 @@ export class MqttUrlVending extends Construct {
       authorizer: cognitoAuthorizer(this.userPool, this.userPoolClients, config.userPoolIssuer),
     });
     this.url = this.httpApi.apiEndpoint;
+
+    const monitoring = new VendingMonitoring(this, 'Monitoring', {
+      httpApi: this.httpApi,
+      handler: this.handler,
+      service: this.metricsService,
+      alarms: config.alarms,
+      alarmActions: config.alarmActions,
+      thresholds: config.alarmThresholds,
+      dashboard: config.dashboard,
+    });
+    this.alarms = monitoring.alarms;
+    this.dashboard = monitoring.dashboard;
   }
+}
+
+/**
+ * The metrics' `service` dimension: the stack's name and the construct's id, so deployments sharing
+ * an account and region keep their metrics apart. Characters a dimension value must not hold here
+ * (see `METRICS_SERVICE_PATTERN`) become `-`.
+ */
+function metricsServiceFor(stack: Stack, construct: Construct): string {
+  const name = Token.isUnresolved(stack.stackName) ? construct.node.path : `${stack.stackName}/${construct.node.id}`;
+  return name.replace(/[^A-Za-z0-9_.:/@+=-]/g, '-').slice(0, 255);
 }

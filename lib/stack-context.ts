@@ -10,7 +10,9 @@ import { Duration } from 'aws-cdk-lib';
 import { UserPool, UserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { MAX_GROUPS_DEFAULT } from '../lambda/vending/config.js';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { MAX_GROUPS_DEFAULT, USER_RATE_BURST_DEFAULT, USER_RATE_PER_SECOND_DEFAULT } from '../lambda/vending/config.js';
 import { InvalidVendingConfigError, describeReceived } from './config-error.js';
 import type { IotPolicyIdentity } from './iot-permissions.js';
 import type { MqttUrlVendingProps } from './mqtt-url-vending.js';
@@ -41,6 +43,14 @@ export const CONTEXT_DEFAULTS = Object.freeze({
   groupPrefix: '',
   maxGroups: MAX_GROUPS_DEFAULT,
   allowRetain: false,
+  userRatePerSecond: USER_RATE_PER_SECOND_DEFAULT,
+  userRateBurst: USER_RATE_BURST_DEFAULT,
+  /** Create the CloudWatch alarms. */
+  alarms: true,
+  /** Empty: alarms notify nobody; an SNS topic ARN: they notify it. */
+  alarmTopicArn: '',
+  /** Create the CloudWatch dashboard. */
+  dashboard: true,
   throttleRateLimit: DEFAULT_THROTTLE.rateLimit,
   throttleBurstLimit: DEFAULT_THROTTLE.burstLimit,
   logRetentionDays: DEFAULT_LOG_RETENTION as number,
@@ -167,6 +177,10 @@ function importUserPool(scope: Construct): Pick<MqttUrlVendingProps, 'userPool' 
 export function vendingPropsFromContext(scope: Construct): MqttUrlVendingProps {
   const endpoint = readString(scope, 'iotEndpoint');
   const groupPrefix = readString(scope, 'groupPrefix');
+  const alarmTopicArn = readString(scope, 'alarmTopicArn');
+  if (alarmTopicArn !== '' && !/^arn:[\w-]+:sns:[\w-]+:\d{12}:[\w-]{1,256}$/.test(alarmTopicArn)) {
+    throw new InvalidVendingConfigError(contextSetting('alarmTopicArn'), 'must be an SNS topic ARN such as arn:aws:sns:eu-west-1:123456789012:ops-alerts, or empty', describeReceived(alarmTopicArn));
+  }
   return {
     ...importUserPool(scope),
     iotEndpoint: endpoint === '' ? undefined : endpoint,
@@ -180,6 +194,11 @@ export function vendingPropsFromContext(scope: Construct): MqttUrlVendingProps {
     groupPrefix: groupPrefix === '' ? undefined : groupPrefix,
     maxGroups: readNumber(scope, 'maxGroups'),
     allowRetain: readBoolean(scope, 'allowRetain'),
+    userRatePerSecond: readNumber(scope, 'userRatePerSecond'),
+    userRateBurst: readNumber(scope, 'userRateBurst'),
+    alarms: readBoolean(scope, 'alarms'),
+    alarmActions: alarmTopicArn === '' ? [] : [new SnsAction(Topic.fromTopicArn(scope, 'AlarmTopic', alarmTopicArn))],
+    dashboard: readBoolean(scope, 'dashboard'),
     throttle: { rateLimit: readNumber(scope, 'throttleRateLimit'), burstLimit: readNumber(scope, 'throttleBurstLimit') },
     logRetention: readNumber(scope, 'logRetentionDays') as RetentionDays,
     iotPolicyIdentity: readString(scope, 'iotPolicyIdentity') as IotPolicyIdentity,

@@ -33,6 +33,20 @@ export function validateInteger(setting: string, value: unknown, min: number, ma
   return value;
 }
 
+/** Validates a finite number in `min..max` (fractions allowed). */
+export function validateNumberInRange(setting: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw new InvalidVendingConfigError(setting, `must be a number in ${min}..${max}`, describeReceived(value));
+  }
+  return value;
+}
+
+/** Validates a boolean. */
+export function validateBoolean(setting: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new InvalidVendingConfigError(setting, 'must be true or false', describeReceived(value));
+  return value;
+}
+
 /** Validates a finite number greater than zero. */
 export function validatePositiveNumber(setting: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {

@@ -6,6 +6,11 @@ import { Duration, Token } from 'aws-cdk-lib';
 import type { ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
+  USER_RATE_BURST_DEFAULT,
+  USER_RATE_BURST_MAX,
+  USER_RATE_BURST_MIN,
+  USER_RATE_PER_SECOND_DEFAULT,
+  USER_RATE_PER_SECOND_MAX,
   MAX_GROUPS_DEFAULT,
   MAX_GROUPS_MAX,
   MAX_GROUPS_MIN,
@@ -24,8 +29,20 @@ import { InvalidVendingConfigError, describeReceived } from './config-error.js';
 import { IOT_POLICY_IDENTITIES, type IotPolicyIdentity } from './iot-permissions.js';
 import type { MqttUrlVendingProps } from './mqtt-url-vending.js';
 import { groupPrefixProblem, type GroupSettings } from '../lambda/vending/groups.js';
+import type { RateLimitSettings } from '../lambda/vending/rate-limiter.js';
+import type { IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
+import { DEFAULT_ALARM_THRESHOLDS, type VendingAlarmThresholds } from './vending-monitoring.js';
 import { DEFAULT_TOPIC_TEMPLATES, assertNoGrantOverlap, assertSessionPolicyFits, validateTopicTemplates } from './topic-templates.js';
-import { validateDurationSeconds, validateInteger, validateIotEndpoint, validateOrigin, validatePositiveNumber, validateRetention } from './validate-settings.js';
+import {
+  validateBoolean,
+  validateDurationSeconds,
+  validateInteger,
+  validateIotEndpoint,
+  validateNumberInRange,
+  validateOrigin,
+  validatePositiveNumber,
+  validateRetention,
+} from './validate-settings.js';
 
 /**
  * Whose credentials sign the vended URLs.
@@ -72,6 +89,16 @@ export interface ResolvedVendingProps {
   readonly groups: GroupSettings;
   /** Whether publish grants include `iot:RetainPublish`. */
   readonly allowRetain: boolean;
+  /** Each caller's token bucket in each instance. */
+  readonly userRate: RateLimitSettings;
+  /** Whether to create the alarms. */
+  readonly alarms: boolean;
+  /** Where alarms are sent. */
+  readonly alarmActions: readonly IAlarmAction[];
+  /** Alarm thresholds, defaults filled in. */
+  readonly alarmThresholds: Required<VendingAlarmThresholds>;
+  /** Whether to create the dashboard. */
+  readonly dashboard: boolean;
   /** URL lifetime in seconds, 1..900. */
   readonly urlTtlSeconds: number;
   /** Per-user STS session length in seconds, 900..3600. */
@@ -113,8 +140,25 @@ export function resolveVendingProps(props: MqttUrlVendingProps): ResolvedVending
   if (prefixProblem !== undefined) throw new InvalidVendingConfigError('groupPrefix', prefixProblem, describeReceived(groupPrefix));
   const groups: GroupSettings = { prefix: groupPrefix, max: validateInteger('maxGroups', props.maxGroups ?? MAX_GROUPS_DEFAULT, MAX_GROUPS_MIN, MAX_GROUPS_MAX) };
   const allowRetain = props.allowRetain ?? false;
-  if (typeof allowRetain !== 'boolean') throw new InvalidVendingConfigError('allowRetain', 'must be true or false', describeReceived(allowRetain));
+  validateBoolean('allowRetain', allowRetain);
   assertSessionPolicyFits({ publish, subscribe }, groups, allowRetain);
+  const userRate: RateLimitSettings = {
+    perSecond: validateNumberInRange('userRatePerSecond', props.userRatePerSecond ?? USER_RATE_PER_SECOND_DEFAULT, 0, USER_RATE_PER_SECOND_MAX),
+    burst: validateInteger('userRateBurst', props.userRateBurst ?? USER_RATE_BURST_DEFAULT, USER_RATE_BURST_MIN, USER_RATE_BURST_MAX),
+  };
+  const thresholds = props.alarmThresholds ?? {};
+  const alarmThresholds: Required<VendingAlarmThresholds> = {
+    api5xxPercent: validateNumberInRange('alarmThresholds.api5xxPercent', thresholds.api5xxPercent ?? DEFAULT_ALARM_THRESHOLDS.api5xxPercent, 0.1, 100),
+    lambdaErrors: validatePositiveNumber('alarmThresholds.lambdaErrors', thresholds.lambdaErrors ?? DEFAULT_ALARM_THRESHOLDS.lambdaErrors),
+    lambdaThrottles: validatePositiveNumber('alarmThresholds.lambdaThrottles', thresholds.lambdaThrottles ?? DEFAULT_ALARM_THRESHOLDS.lambdaThrottles),
+    stsFailures: validatePositiveNumber('alarmThresholds.stsFailures', thresholds.stsFailures ?? DEFAULT_ALARM_THRESHOLDS.stsFailures),
+    stsThrottles: validatePositiveNumber('alarmThresholds.stsThrottles', thresholds.stsThrottles ?? DEFAULT_ALARM_THRESHOLDS.stsThrottles),
+    p99DurationMs: validateNumberInRange('alarmThresholds.p99DurationMs', thresholds.p99DurationMs ?? DEFAULT_ALARM_THRESHOLDS.p99DurationMs, 1, 10_000),
+  };
+  const alarms = validateBoolean('alarms', props.alarms ?? true);
+  const dashboard = validateBoolean('dashboard', props.dashboard ?? true);
+  const alarmActions = props.alarmActions ?? [];
+  if (!Array.isArray(alarmActions)) throw new InvalidVendingConfigError('alarmActions', 'must be an array of alarm actions such as new SnsAction(topic)', describeReceived(alarmActions));
   const scope = props.scope ?? 'per-user';
   if (!VENDING_SCOPES.includes(scope)) {
     throw new InvalidVendingConfigError('scope', `must be one of ${VENDING_SCOPES.join(', ')}`, describeReceived(scope));
@@ -149,6 +193,11 @@ export function resolveVendingProps(props: MqttUrlVendingProps): ResolvedVending
     subscribe,
     groups,
     allowRetain,
+    userRate,
+    alarms,
+    alarmActions,
+    alarmThresholds,
+    dashboard,
     urlTtlSeconds,
     sessionDurationSeconds,
     sessionCacheSize: validateInteger('sessionCacheSize', props.sessionCacheSize ?? DEFAULT_SESSION_CACHE_SIZE, SESSION_CACHE_SIZE_MIN, SESSION_CACHE_SIZE_MAX),

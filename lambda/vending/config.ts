@@ -275,7 +275,7 @@ function groupPrefixVariable(env: Environment): string | undefined {
 function rateVariable(env: Environment): number {
   const text = env['USER_RATE_PER_SECOND'];
   if (text === undefined) return USER_RATE_PER_SECOND_DEFAULT;
-  const value = /^\d{1,4}(\.\d{1,3})?$/.test(text) ? Number(text) : Number.NaN;
+  const value = /^\d{1,4}(\.\d+)?$/.test(text) ? Number(text) : Number.NaN;
   if (!(value >= 0 && value <= USER_RATE_PER_SECOND_MAX)) {
     throw new ConfigurationError('USER_RATE_PER_SECOND', `must be a number of vends per second from 0 (off) to ${USER_RATE_PER_SECOND_MAX}, such as 1 or 0.5 (received ${describeValue(text)})`);
   }

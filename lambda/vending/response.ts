@@ -41,12 +41,32 @@ export type MqttUrlFields = Omit<MqttUrlBody, 'topics'>;
 /** Builds the 200 response for one caller. */
 export type OkResponder = (fields: MqttUrlFields, grantee: Grantee) => APIGatewayProxyStructuredResultV2;
 
+/**
+ * Every outcome a vend can have: `ok` and the public error codes {@link mapError} answers. The
+ * metrics' `outcome` dimension takes exactly these values, and the construct's dashboard lists them.
+ */
+export const VEND_OUTCOMES = Object.freeze([
+  'ok',
+  'invalid_request',
+  'unauthorized',
+  'forbidden',
+  'too_many_groups',
+  'rate_limited',
+  'throttled',
+  'credentials_unavailable',
+  'configuration_error',
+  'internal_error',
+] as const);
+
+/** One of {@link VEND_OUTCOMES}. */
+export type VendOutcome = (typeof VEND_OUTCOMES)[number];
+
 /** An error's HTTP mapping. */
 export interface ErrorMapping {
   /** The HTTP status. */
   readonly status: number;
-  /** Stable, machine-readable; also the request log's `outcome`. */
-  readonly code: string;
+  /** Stable, machine-readable; also the request log's and the metrics' `outcome`. */
+  readonly code: Exclude<VendOutcome, 'ok'>;
   /** The public message: fixed text, or a validation message that echoes no internals. */
   readonly message: string;
   /** Seconds for `Retry-After`, on 429 and 503 only. */

@@ -126,6 +126,10 @@ describe('function', () => {
         ALLOW_RETAIN: 'false',
         SESSION_DURATION_SECONDS: '3600',
         SESSION_CACHE_SIZE: '10000',
+        USER_RATE_PER_SECOND: '1',
+        USER_RATE_BURST: '5',
+        // The metrics' service dimension: stack name and construct id.
+        METRICS_SERVICE: 'MqttUrlVending/MqttUrlVending',
       },
     });
   });

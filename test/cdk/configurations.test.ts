@@ -84,6 +84,10 @@ describe('shared scope, imported pool, given endpoint (from context strings)', (
         ALLOW_RETAIN: 'false',
         SESSION_DURATION_SECONDS: '1800',
         SESSION_CACHE_SIZE: '500',
+        USER_RATE_PER_SECOND: '1',
+        USER_RATE_BURST: '5',
+        // The metrics' service dimension: stack name and construct id.
+        METRICS_SERVICE: 'VendingShared/MqttUrlVending',
       },
     });
   });

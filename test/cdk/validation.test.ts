@@ -200,6 +200,12 @@ describe('MqttUrlVending props', () => {
     [{ maxGroups: 2.5 }, 'maxGroups', /received 2\.5/],
     [{ allowRetain: 'yes' as never }, 'allowRetain', /true or false.*received "yes"/],
     [{ userPoolIssuer: 'new' as never }, 'userPoolIssuer', /original, updated.*received "new"/],
+    [{ userRatePerSecond: -1 }, 'userRatePerSecond', /number in 0\.\.1000.*received -1/],
+    [{ userRateBurst: 0 }, 'userRateBurst', /integer in 1\.\.1000.*received 0/],
+    [{ alarms: 'yes' as never }, 'alarms', /true or false/],
+    [{ dashboard: 1 as never }, 'dashboard', /true or false/],
+    [{ alarmThresholds: { api5xxPercent: 200 } }, 'alarmThresholds.api5xxPercent', /0\.1\.\.100.*received 200/],
+    [{ alarmThresholds: { stsFailures: 0 } }, 'alarmThresholds.stsFailures', /greater than 0/],
   ])('rejects %j', (props, setting, message) => {
     expectRejected(() => props, setting, message);
   });
@@ -256,6 +262,10 @@ describe('stack context', () => {
     [{ maxGroups: 'many' }, 'context "maxGroups"', /must be a number.*received "many"/],
     [{ allowRetain: 'yes' }, 'context "allowRetain"', /true or false.*received "yes"/],
     [{ userPoolIssuer: 'UPDATED' }, 'context "userPoolIssuer"', /original, updated.*received "UPDATED"/],
+    [{ userRatePerSecond: 'fast' }, 'context "userRatePerSecond"', /must be a number.*received "fast"/],
+    [{ userRateBurst: '0' }, 'context "userRateBurst"', /1\.\.1000.*received 0/],
+    [{ alarms: 'off' }, 'context "alarms"', /true or false.*received "off"/],
+    [{ alarmTopicArn: 'ops-alerts' }, 'context "alarmTopicArn"', /SNS topic ARN.*received "ops-alerts"/],
     [{ subscribeTopicTemplates: 'users/${sub}/#' }, 'context "subscribeTopicTemplates"[0]', /MQTT wildcards/],
     [{ throttleRateLimit: '0' }, 'context "throttleRateLimit"', /greater than 0.*received 0/],
     [{ throttleBurstLimit: 'lots' }, 'context "throttleBurstLimit"', /received "lots"/],
