@@ -171,7 +171,7 @@ export interface MqttUrlVendingProps {
 
   /**
    * Whether to create the CloudWatch alarms (API 5xx ratio, Lambda errors, throttles and p99
-   * duration, STS failures and throttles; see docs/operations.md for the runbook).
+   * duration, STS failures and throttles; see docs/runbook.md).
    * @default true
    */
   readonly alarms?: boolean;

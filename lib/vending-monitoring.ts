@@ -2,7 +2,7 @@
  * Alarms and a dashboard for one `MqttUrlVending`: the API's 5xx ratio, Lambda errors, throttles and
  * p99 duration, and STS failures and throttles, from AWS's own metrics and the function's EMF metrics
  * (`lambda/vending/metrics.ts`, namespace `AwsSignv4Mqtt`, dimension `service`). What each alarm means
- * and what to do is the runbook, docs/operations.md.
+ * and what to do is the runbook, docs/runbook.md.
  */
 import { Duration } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
@@ -126,12 +126,12 @@ export class VendingMonitoring extends Construct {
 
     this.alarms = props.alarms
       ? {
-          api5xxRatio: this.#alarm('Api5xxRatio', api5xxRatio, props.thresholds.api5xxPercent, 1, 'More than the threshold percentage of GET /mqtt-url requests answered 5xx. Runbook: docs/operations.md#api-5xx-ratio', props),
-          lambdaErrors: this.#alarm('LambdaErrors', props.handler.metricErrors({ period: PERIOD, statistic: Stats.SUM }), props.thresholds.lambdaErrors, 1, 'The vending function crashed or timed out. Runbook: docs/operations.md#lambda-errors', props),
-          lambdaThrottles: this.#alarm('LambdaThrottles', props.handler.metricThrottles({ period: PERIOD, statistic: Stats.SUM }), props.thresholds.lambdaThrottles, 1, 'Lambda refused invocations for lack of concurrency. Runbook: docs/operations.md#lambda-throttles', props),
-          stsFailures: this.#alarm('StsFailures', stsFailures, props.thresholds.stsFailures, 1, 'STS AssumeRole calls failed (not throttling). Runbook: docs/operations.md#sts-failures', props),
-          stsThrottles: this.#alarm('StsThrottles', stsThrottles, props.thresholds.stsThrottles, 1, 'STS throttled AssumeRole calls. Runbook: docs/operations.md#sts-throttles', props),
-          p99Duration: this.#alarm('P99Duration', duration, props.thresholds.p99DurationMs, 3, 'The vending function is slow at p99. Runbook: docs/operations.md#p99-duration', props),
+          api5xxRatio: this.#alarm('Api5xxRatio', api5xxRatio, props.thresholds.api5xxPercent, 1, 'More than the threshold percentage of GET /mqtt-url requests answered 5xx. Runbook: docs/runbook.md#api-5xx-ratio', props),
+          lambdaErrors: this.#alarm('LambdaErrors', props.handler.metricErrors({ period: PERIOD, statistic: Stats.SUM }), props.thresholds.lambdaErrors, 1, 'The vending function crashed or timed out. Runbook: docs/runbook.md#lambda-errors', props),
+          lambdaThrottles: this.#alarm('LambdaThrottles', props.handler.metricThrottles({ period: PERIOD, statistic: Stats.SUM }), props.thresholds.lambdaThrottles, 1, 'Lambda refused invocations for lack of concurrency. Runbook: docs/runbook.md#lambda-throttles', props),
+          stsFailures: this.#alarm('StsFailures', stsFailures, props.thresholds.stsFailures, 1, 'STS AssumeRole calls failed (not throttling). Runbook: docs/runbook.md#sts-failures', props),
+          stsThrottles: this.#alarm('StsThrottles', stsThrottles, props.thresholds.stsThrottles, 1, 'STS throttled AssumeRole calls. Runbook: docs/runbook.md#sts-throttles', props),
+          p99Duration: this.#alarm('P99Duration', duration, props.thresholds.p99DurationMs, 3, 'The vending function is slow at p99. Runbook: docs/runbook.md#p99-duration', props),
         }
       : undefined;
 
@@ -146,7 +146,7 @@ export class VendingMonitoring extends Construct {
     // No fixed physical name (CDK derives one); the stack and construct ids make it recognisable.
     this.dashboard = new Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(3) });
     this.dashboard.addWidgets(
-      new TextWidget({ markdown: `# MQTT URL vending: ${props.service}\nWhat each alarm means and what to do: docs/operations.md (runbook).`, width: 24, height: 2 }),
+      new TextWidget({ markdown: `# MQTT URL vending: ${props.service}\nWhat each alarm means and what to do: docs/runbook.md (runbook).`, width: 24, height: 2 }),
       new GraphWidget({ title: 'Vends (ok)', left: [vends('ok')], width: 8 }),
       new GraphWidget({ title: 'Errors by class', left: VEND_OUTCOMES.filter((outcome) => outcome !== 'ok').map(vends), stacked: true, width: 8 }),
       new GraphWidget({

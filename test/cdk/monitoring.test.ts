@@ -44,7 +44,7 @@ describe('alarms and dashboard (from context, with an SNS topic)', () => {
     template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
     for (const resource of Object.values(template.findResources('AWS::CloudWatch::Alarm')) as CfnResourceJson[]) {
       expect(resource.Properties).toMatchObject({ AlarmActions: [TOPIC_ARN], OKActions: [TOPIC_ARN], TreatMissingData: 'notBreaching', ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
-      expect(String(resource.Properties?.['AlarmDescription'])).toMatch(/Runbook: docs\/operations\.md#/);
+      expect(String(resource.Properties?.['AlarmDescription'])).toMatch(/Runbook: docs\/runbook\.md#/);
     }
   });
 
