@@ -9,5 +9,6 @@
  */
 export { MqttUrlVending, type MqttUrlVendingProps } from './mqtt-url-vending.js';
 export type { IotPolicyIdentity, TopicNamespace } from './iot-permissions.js';
-export type { VendingScope } from './vending-settings.js';
+export type { UserPoolIssuer, VendingScope } from './vending-settings.js';
+export type { VendingAlarmThresholds, VendingAlarms } from './vending-monitoring.js';
 export { InvalidVendingConfigError } from './config-error.js';

@@ -12,6 +12,7 @@ import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { CorsHttpMethod, HttpApi, HttpMethod, type HttpStage, LogGroupLogDestination, type ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer, HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { Dashboard, IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import { ArnPrincipal, PolicyDocument, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnPolicy } from 'aws-cdk-lib/aws-iot';
@@ -25,8 +26,6 @@ import { type IotPolicyIdentity, iotPolicyDocument, iotRoleStatements } from './
 import { acknowledgeWildcardResources } from './nag-acknowledgements.js';
 import { type UserPoolIssuer, type VendingScope, resolveVendingProps } from './vending-settings.js';
 import { type VendingAlarmThresholds, type VendingAlarms, VendingMonitoring } from './vending-monitoring.js';
-import type { IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
-import type { Dashboard } from 'aws-cdk-lib/aws-cloudwatch';
 import { createDefaultUserPool } from './vending-user-pool.js';
 
 // Re-exported so that consumers of the construct need only this module (documented at the source).

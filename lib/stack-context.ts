@@ -7,11 +7,11 @@
  * naming its key.
  */
 import { Duration } from 'aws-cdk-lib';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { UserPool, UserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { Construct } from 'constructs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { Construct } from 'constructs';
 import { MAX_GROUPS_DEFAULT, USER_RATE_BURST_DEFAULT, USER_RATE_PER_SECOND_DEFAULT } from '../lambda/vending/config.js';
 import { InvalidVendingConfigError, describeReceived } from './config-error.js';
 import type { IotPolicyIdentity } from './iot-permissions.js';

@@ -4,13 +4,9 @@
  */
 import { Duration, Token } from 'aws-cdk-lib';
 import type { ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
+import type { IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
-  USER_RATE_BURST_DEFAULT,
-  USER_RATE_BURST_MAX,
-  USER_RATE_BURST_MIN,
-  USER_RATE_PER_SECOND_DEFAULT,
-  USER_RATE_PER_SECOND_MAX,
   MAX_GROUPS_DEFAULT,
   MAX_GROUPS_MAX,
   MAX_GROUPS_MIN,
@@ -24,13 +20,17 @@ import {
   URL_TTL_DEFAULT,
   URL_TTL_MAX,
   URL_TTL_MIN,
+  USER_RATE_BURST_DEFAULT,
+  USER_RATE_BURST_MAX,
+  USER_RATE_BURST_MIN,
+  USER_RATE_PER_SECOND_DEFAULT,
+  USER_RATE_PER_SECOND_MAX,
 } from '../lambda/vending/config.js';
 import { InvalidVendingConfigError, describeReceived } from './config-error.js';
 import { IOT_POLICY_IDENTITIES, type IotPolicyIdentity } from './iot-permissions.js';
 import type { MqttUrlVendingProps } from './mqtt-url-vending.js';
 import { groupPrefixProblem, type GroupSettings } from '../lambda/vending/groups.js';
 import type { RateLimitSettings } from '../lambda/vending/rate-limiter.js';
-import type { IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
 import { DEFAULT_ALARM_THRESHOLDS, type VendingAlarmThresholds } from './vending-monitoring.js';
 import { DEFAULT_TOPIC_TEMPLATES, assertNoGrantOverlap, assertSessionPolicyFits, validateTopicTemplates } from './topic-templates.js';
 import {
