@@ -7,8 +7,9 @@
  * - `PORT` (0 picks a free port);
  * - the Lambda's own `URL_TTL_SECONDS` (1..900), `PUBLISH_TOPIC_TEMPLATES` and
  *   `SUBSCRIBE_TOPIC_TEMPLATES` (JSON arrays; default the demo grants), `GROUP_PREFIX`, `MAX_GROUPS`,
- *   `ALLOW_RETAIN` (`true`/`false`), checked by the Lambda itself at start-up (a refused
- *   configuration stops the start-up with the Lambda's message, exit 1);
+ *   `ALLOW_RETAIN` (`true`/`false`), `USER_RATE_PER_SECOND` (0 turns the per-user vend limit off) and
+ *   `USER_RATE_BURST`, checked by the Lambda itself at start-up (a refused configuration stops the
+ *   start-up with the Lambda's message, exit 1);
  * - `LOCAL_USER_GROUPS`: who is in which group, JSON such as `{"alice":["team-a"]}` (default: alice
  *   and bob in team-a, carol in team-b);
  * - `LOCAL_DEVICE_INTERVAL_MS`: how often the simulated device publishes (default 3000; 0: no device).
@@ -35,6 +36,13 @@ function integerFromEnv(name: string, fallback: number | undefined): number | un
   const text = textFromEnv(name);
   if (text === undefined) return fallback;
   if (!/^\d{1,9}$/.test(text)) usageError(`${name} must be a whole number (received ${JSON.stringify(text)})`);
+  return Number(text);
+}
+
+function numberFromEnv(name: string): number | undefined {
+  const text = textFromEnv(name);
+  if (text === undefined) return undefined;
+  if (!/^\d{1,9}(\.\d{1,6})?$/.test(text)) usageError(`${name} must be a number such as 1 or 0.5 (received ${JSON.stringify(text)})`);
   return Number(text);
 }
 
@@ -79,6 +87,8 @@ const subscribeTopicTemplates = templatesFromEnv('SUBSCRIBE_TOPIC_TEMPLATES', DE
 const groupPrefix = textFromEnv('GROUP_PREFIX');
 const maxGroups = integerFromEnv('MAX_GROUPS', undefined);
 const allowRetain = booleanFromEnv('ALLOW_RETAIN');
+const userRatePerSecond = numberFromEnv('USER_RATE_PER_SECOND');
+const userRateBurst = integerFromEnv('USER_RATE_BURST', undefined);
 const userGroups = userGroupsFromEnv('LOCAL_USER_GROUPS');
 const deviceIntervalMs = integerFromEnv('LOCAL_DEVICE_INTERVAL_MS', DEFAULT_DEVICE_INTERVAL_MS) ?? DEFAULT_DEVICE_INTERVAL_MS;
 if (deviceIntervalMs !== 0 && (deviceIntervalMs < MIN_DEVICE_INTERVAL_MS || deviceIntervalMs > MAX_DEVICE_INTERVAL_MS)) {
@@ -95,6 +105,8 @@ try {
     groupPrefix,
     maxGroups,
     allowRetain,
+    userRatePerSecond,
+    userRateBurst,
     userGroups,
     ...(deviceIntervalMs === 0 ? {} : { simulatedDevice: { intervalMs: deviceIntervalMs } }),
   });
@@ -118,7 +130,8 @@ process.stdout.write(
     ...(running.device === undefined ? [] : [`     A simulated device publishes to ${running.device.topic} every ${running.device.intervalMs} ms.`]),
     '',
     '  Emulated here, no AWS account needed: Cognito InitiateAuth (/cognito), the HTTP API JWT',
-    '  authorizer + the real Lambda (/mqtt-url), STS AssumeRole, and AWS IoT over WebSocket (/mqtt).',
+    '  authorizer + the real Lambda (/mqtt-url), STS AssumeRole, and AWS IoT over WebSocket (/mqtt),',
+    "  with AWS IoT's message-broker limits; docs/local-stack-vs-aws.md lists what still differs.",
     '  Press Ctrl-C to stop.',
     '',
     '',

@@ -8,12 +8,18 @@
  * https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-the-id-token.html
  * and ...-using-the-access-token.html), signed with a key pair generated at start-up.
  *
+ * Refresh: `USER_PASSWORD_AUTH` also answers a `RefreshToken`, which `REFRESH_TOKEN_AUTH` (and its
+ * alias `REFRESH_TOKEN`) exchanges for new ID and access tokens, as Cognito does. The refresh token is
+ * stateless (the username and an expiry, MACed with a key fixed in this file), so it stays valid
+ * when the local stack restarts with a new signing key: a page left open across a restart gets new
+ * tokens and reconnects. Anyone can mint one, which grants nothing the public local password does not.
+ *
  * Groups: the pool is given a membership map (`userGroups`, see `user-groups.ts` for the format and
  * the demo default). A user with groups gets them in the `cognito:groups` claim of both tokens, a
  * JSON array of strings in the map's order, as Cognito does; a user without groups gets no
  * `cognito:groups` claim at all (Cognito leaves it out rather than sending `[]`).
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JSONWebKeySet } from 'jose';
 import { BodyTooLargeError, readBody, sendJson } from './http-io.js';
@@ -33,6 +39,11 @@ const INITIATE_AUTH_TARGET = 'AWSCognitoIdentityProviderService.InitiateAuth';
 const AUTH_FLOWS = ['USER_SRP_AUTH', 'REFRESH_TOKEN_AUTH', 'REFRESH_TOKEN', 'CUSTOM_AUTH', 'ADMIN_NO_SRP_AUTH', 'USER_PASSWORD_AUTH', 'ADMIN_USER_PASSWORD_AUTH', 'USER_AUTH'];
 const CLIENT_ID = /^[\w+]{1,128}$/;
 const MAX_BODY_BYTES = 16 * 1024;
+const REFRESH_FLOWS = ['REFRESH_TOKEN_AUTH', 'REFRESH_TOKEN'];
+/** Cognito's default refresh token validity: 30 days. */
+const REFRESH_TOKEN_TTL_SECONDS = 30 * 24 * 60 * 60;
+/** The refresh tokens' MAC key: fixed, so tokens survive a restart (see the module comment). */
+const REFRESH_KEY = createHash('sha256').update('aws-signv4-mqtt local user pool refresh tokens').digest();
 
 /** Options of {@link LocalUserPool.create}. */
 export interface LocalUserPoolOptions {
@@ -78,9 +89,15 @@ export class CognitoError extends Error {
   }
 }
 
-/** The successful `InitiateAuth` answer. */
+/** The successful `InitiateAuth` answer (a `RefreshToken` for a sign-in, none for a refresh, as Cognito). */
 export interface InitiateAuthResult {
-  readonly AuthenticationResult: { readonly IdToken: string; readonly AccessToken: string; readonly ExpiresIn: number; readonly TokenType: 'Bearer' };
+  readonly AuthenticationResult: {
+    readonly IdToken: string;
+    readonly AccessToken: string;
+    readonly RefreshToken?: string;
+    readonly ExpiresIn: number;
+    readonly TokenType: 'Bearer';
+  };
   readonly ChallengeParameters: Record<string, never>;
 }
 
@@ -171,7 +188,14 @@ export class LocalUserPool {
     if (typeof flow !== 'string' || !AUTH_FLOWS.includes(flow)) {
       throw new CognitoError('InvalidParameterException', `1 validation error detected: Value ${JSON.stringify(flow ?? null)} at 'authFlow' failed to satisfy constraint: Member must satisfy enum value set: [${AUTH_FLOWS.join(', ')}]`);
     }
-    if (flow !== 'USER_PASSWORD_AUTH') throw new CognitoError('InvalidParameterException', `${flow} flow not enabled for this client (the local user pool supports USER_PASSWORD_AUTH only)`);
+    if (REFRESH_FLOWS.includes(flow)) {
+      const token = isRecord(parameters) ? parameters['REFRESH_TOKEN'] : undefined;
+      if (typeof token !== 'string' || token.length === 0) throw new CognitoError('InvalidParameterException', 'Missing required parameter REFRESH_TOKEN');
+      return this.#issue(this.#usernameFromRefreshToken(token), false);
+    }
+    if (flow !== 'USER_PASSWORD_AUTH') {
+      throw new CognitoError('InvalidParameterException', `${flow} flow not enabled for this client (the local user pool supports USER_PASSWORD_AUTH and REFRESH_TOKEN_AUTH)`);
+    }
     if (!isRecord(parameters)) throw new CognitoError('InvalidParameterException', 'Missing required parameter USERNAME');
     const { USERNAME: username, PASSWORD: password } = parameters;
     if (typeof username !== 'string' || username.length === 0) throw new CognitoError('InvalidParameterException', 'Missing required parameter USERNAME');
@@ -180,10 +204,35 @@ export class LocalUserPool {
       throw new CognitoError('InvalidParameterException', '1 validation error detected: Value at \'username\' failed to satisfy constraint: 1 to 128 letters, marks, symbols, digits or punctuation, no white space');
     }
     if (password !== LOCAL_PASSWORD) throw new CognitoError('NotAuthorizedException', 'Incorrect username or password.');
-    return this.#issue(username);
+    return this.#issue(username, true);
   }
 
-  async #issue(username: string): Promise<InitiateAuthResult> {
+  /** A refresh token for `username`: `<base64url JSON {u, exp, c}>.<base64url HMAC-SHA256>`. */
+  #refreshToken(username: string, iat: number): string {
+    const payload = Buffer.from(JSON.stringify({ u: username, c: this.clientId, exp: iat + REFRESH_TOKEN_TTL_SECONDS })).toString('base64url');
+    return `${payload}.${createHmac('sha256', REFRESH_KEY).update(payload).digest('base64url')}`;
+  }
+
+  /** @throws CognitoError NotAuthorizedException, as Cognito, for a forged, foreign or expired token */
+  #usernameFromRefreshToken(token: string): string {
+    const invalid = new CognitoError('NotAuthorizedException', 'Invalid Refresh Token');
+    const [payload = '', mac = '', ...rest] = token.split('.');
+    if (rest.length > 0) throw invalid;
+    const expected = createHmac('sha256', REFRESH_KEY).update(payload).digest();
+    const given = Buffer.from(mac, 'base64url');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid;
+    let claims: unknown;
+    try {
+      claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    } catch {
+      throw invalid;
+    }
+    if (!isRecord(claims) || typeof claims['u'] !== 'string' || claims['c'] !== this.clientId || typeof claims['exp'] !== 'number') throw invalid;
+    if (claims['exp'] <= this.#now().getTime() / 1000) throw new CognitoError('NotAuthorizedException', 'Refresh Token has expired');
+    return claims['u'];
+  }
+
+  async #issue(username: string, withRefreshToken: boolean): Promise<InitiateAuthResult> {
     const sub = subForUsername(username);
     const iat = Math.floor(this.#now().getTime() / 1000);
     const exp = iat + this.tokenTtlSeconds;
@@ -206,7 +255,13 @@ export class LocalUserPool {
       sign({ client_id: this.clientId, token_use: 'access', scope: 'aws.cognito.signin.user.admin', username }),
     ]);
     return {
-      AuthenticationResult: { IdToken: idToken, AccessToken: accessToken, ExpiresIn: this.tokenTtlSeconds, TokenType: 'Bearer' },
+      AuthenticationResult: {
+        IdToken: idToken,
+        AccessToken: accessToken,
+        ...(withRefreshToken ? { RefreshToken: this.#refreshToken(username, iat) } : {}),
+        ExpiresIn: this.tokenTtlSeconds,
+        TokenType: 'Bearer',
+      },
       ChallengeParameters: {},
     };
   }

@@ -21,6 +21,9 @@
  * Users' groups come from a membership map (`user-groups.ts`; default: alice and bob in `team-a`,
  * carol in `team-b`); the Lambda grants `${group}` topics from the `cognito:groups` claim.
  *
+ * Requests whose `Host` is not `127.0.0.1:<port>`, `localhost:<port>` or `[::1]:<port>` get 421
+ * (`loopback-host.ts`: no DNS rebinding), WebSocket upgrades included.
+ *
  * One request, one log line (method, path without its query as a JSON string, status, duration):
  * the query of `/mqtt` is a signed URL with a session token, so it is never logged, and the path is
  * quoted so that no request can forge a log line.
@@ -33,11 +36,12 @@ import { createRemoteJWKSet } from 'jose';
 import { JWKS_PATH, LOCAL_CLIENT_ID, LocalUserPool, USER_POOL_PATH } from './cognito.js';
 import { bundleDemoScript, readDemoPage, type DemoAsset } from './demo-assets.js';
 import { pathOf, sendJson, sendText } from './http-io.js';
-import { IotGateway } from './iot-gateway.js';
+import { IotGateway, validateConnectionDuration } from './iot-gateway.js';
 import { clientRolePolicy, type IotResourceScope } from './iot-permissions.js';
 import { jwtProtectedRoute } from './jwt-authorizer.js';
 import { LOCAL_FUNCTION_CREDENTIALS, loadLocalLambda, type LocalLambda } from './local-lambda.js';
 import { logValue } from './log-value.js';
+import { isLoopbackHost, misdirectedMessage } from './loopback-host.js';
 import { resolveDeviceOptions, SimulatedDevice, type SimulatedDeviceOptions } from './simulated-device.js';
 import { LocalSts } from './sts-server.js';
 import { DEMO_USER_GROUPS, type UserGroups } from './user-groups.js';
@@ -95,6 +99,23 @@ export interface LocalStackOptions {
    * @default - the Lambda's default (false: a retained PUBLISH disconnects the client)
    */
   readonly allowRetain?: boolean;
+  /**
+   * The Lambda's `USER_RATE_PER_SECOND`: each signed-in user's sustained vends per second (0 turns
+   * the per-user limit off; tests that vend many URLs for one user do).
+   * @default - the Lambda's default (1 per second)
+   */
+  readonly userRatePerSecond?: number;
+  /**
+   * The Lambda's `USER_RATE_BURST`: how many vends in a row a rested user may make.
+   * @default - the Lambda's default (5)
+   */
+  readonly userRateBurst?: number;
+  /**
+   * How long an MQTT connection may stay open before the IoT gateway closes it, in seconds (above 0,
+   * at most 86400). Tests shorten it; the gateway's timer is real, not `now`.
+   * @default 86400 - AWS IoT's 24-hour limit for MQTT over WebSocket
+   */
+  readonly maxConnectionDurationSeconds?: number;
   /**
    * Who is in which Cognito group (`user-groups.ts`): their ID and access tokens carry
    * `cognito:groups`.
@@ -166,6 +187,7 @@ function validateOptions(options: LocalStackOptions): number {
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new RangeError(`port must be a whole number from 0 to 65535 (received ${String(options.port)})`);
   if (options.simulatedDevice !== undefined) resolveDeviceOptions(options.simulatedDevice);
+  validateConnectionDuration(options.maxConnectionDurationSeconds);
   return port;
 }
 
@@ -233,17 +255,32 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       sendText(response, 503, 'The local stack is starting.\n');
     };
     let upgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void = (_request, socket) => socket.destroy();
+    // Set once listening; until then no request can arrive.
+    let port = 0;
     server = createServer((request, response) => {
       const started = performance.now();
       // Node's parser admits only known methods; the path is the client's, hence quoted.
       response.on('finish', () => log(`${request.method ?? '?'} ${logValue(pathOf(request))} ${response.statusCode} ${Math.round(performance.now() - started)}ms`));
+      // DNS rebinding: a request for another site's name is not ours to answer (`loopback-host.ts`).
+      if (!isLoopbackHost(request.headers.host, port)) {
+        sendText(response, 421, misdirectedMessage(port));
+        return;
+      }
       route(request, response).catch(() => {
         if (!response.headersSent) sendText(response, 500, 'Internal error in the local stack.\n');
         else response.destroy();
       });
     });
-    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => upgrade(request, socket, head));
-    const port = await listen(server, requestedPort);
+    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (isLoopbackHost(request.headers.host, port)) {
+        upgrade(request, socket, head);
+        return;
+      }
+      log(`WS ${logValue(pathOf(request))} 421`);
+      const body = misdirectedMessage(port);
+      socket.end(`HTTP/1.1 421 Misdirected Request\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    });
+    port = await listen(server, requestedPort);
     const host = `127.0.0.1:${port}`;
     const origin = `http://${host}`;
 
@@ -258,6 +295,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       groupPrefix: options.groupPrefix,
       maxGroups: options.maxGroups,
       allowRetain: options.allowRetain,
+      userRatePerSecond: options.userRatePerSecond,
+      userRateBurst: options.userRateBurst,
       writeLog: log,
       now,
     });
@@ -278,6 +317,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       rolePolicies: new Map([[LOCAL_CLIENT_ROLE_ARN, clientRolePolicy(LOCAL_SCOPE, lambda.templates, lambda.allowRetain)]]),
       now,
       log,
+      maxConnectionDurationSeconds: options.maxConnectionDurationSeconds,
     });
     gateway = activeGateway;
     if (options.simulatedDevice !== undefined) {
@@ -304,7 +344,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       } else if (path === '/app.js') {
         sendAsset(response, script);
       } else if (path === '/config.json') {
-        sendJson(response, 200, pageConfig(origin), { 'cache-control': 'no-store' });
+        // The origin the page was loaded from (a checked loopback Host), so the page stays same-origin.
+        sendJson(response, 200, pageConfig(`http://${(request.headers.host ?? host).toLowerCase()}`), { 'cache-control': 'no-store' });
       } else if (path === JWKS_PATH) {
         sendJson(response, 200, userPool.jwks(), { 'cache-control': 'max-age=300' });
       } else if (path === '/mqtt') {

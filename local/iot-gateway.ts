@@ -15,6 +15,13 @@
  * - A CONNECT with a client id already in use disconnects the older connection (aedes' takeover,
  *   which is also AWS IoT's behaviour); the policy check runs first, so nobody can take over a
  *   client id outside their own namespace.
+ * - AWS IoT's message-broker limits (`broker-limits.ts`, each with its source): every packet passes
+ *   through a {@link PacketGate} before the broker sees it; the first one that breaks a limit closes
+ *   the connection and reaches nobody. One accepted CONNECT per second per client ID
+ *   (`connect-throttle.ts`; a faster one is answered CONNACK 3 and leaves the older connection up).
+ *   Each connection is closed when it reaches the maximum connection duration (24 h by default).
+ *   Limits are checked before the policy: a SUBSCRIBE that breaks one closes the connection even if
+ *   the policy would have refused a filter with SUBACK 0x80.
  * - Retained messages: a PUBLISH with RETAIN that passes the check is kept by aedes, and handed to a
  *   later subscriber only if that subscriber may `iot:Receive` it (retained deliveries go through the
  *   same per-message check as live ones).
@@ -25,12 +32,15 @@
  * client cannot forge a line by putting a line break in one of them.
  */
 import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
+import { Duplex } from 'node:stream';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
-import { createWebSocketStream, WebSocketServer } from 'ws';
+import { createWebSocketStream, WebSocketServer, type WebSocket } from 'ws';
+import { MAX_CONNECTION_DURATION_SECONDS, publishViolation } from './broker-limits.js';
+import { ConnectThrottle } from './connect-throttle.js';
 import { parsePolicy, PolicyParseError, type ParsedPolicy, type PolicyDecision } from './iam-policy.js';
 import { iotPermissions, type IotPermissions, type IotResourceScope } from './iot-permissions.js';
 import { logValue } from './log-value.js';
+import { PacketGate, type GateViolation } from './packet-gate.js';
 import { verifyPresignedHandshake, type HandshakeVerdict } from './sigv4-url-verifier.js';
 import type { StsSession } from './sts-server.js';
 
@@ -59,6 +69,12 @@ export interface IotGatewayOptions {
    * @default - no logging
    */
   readonly log?: (line: string) => void;
+  /**
+   * How long a connection may stay open before the gateway closes it, in seconds (a test shortens
+   * it). Measured on the real timer, not on `now`.
+   * @default MAX_CONNECTION_DURATION_SECONDS - 24 hours, AWS IoT's limit for MQTT over WebSocket
+   */
+  readonly maxConnectionDurationSeconds?: number;
 }
 
 /** A principal inside the local stack that publishes without an MQTT connection (a simulated device). */
@@ -73,9 +89,24 @@ export interface InProcessPrincipal {
 interface ConnectionContext {
   readonly sessionName: string;
   readonly permissions: IotPermissions;
+  /** The connection's limit checks (and its count of subscriptions). */
+  readonly gate: PacketGate;
 }
 
+const SERVER_UNAVAILABLE = 3;
 const NOT_AUTHORIZED = 5;
+
+/**
+ * Checks `maxConnectionDurationSeconds`.
+ * @throws RangeError unless it is a number of seconds above 0 and at most 24 hours
+ */
+export function validateConnectionDuration(seconds: number | undefined): number {
+  const value = seconds ?? MAX_CONNECTION_DURATION_SECONDS;
+  if (typeof value !== 'number' || !(value > 0 && value <= MAX_CONNECTION_DURATION_SECONDS)) {
+    throw new RangeError(`maxConnectionDurationSeconds must be a number of seconds above 0 and at most ${MAX_CONNECTION_DURATION_SECONDS} (received ${String(seconds)})`);
+  }
+  return value;
+}
 
 /** The gateway. Create it with {@link IotGateway.create}; route `/mqtt` upgrades to {@link handleUpgrade}. */
 export class IotGateway {
@@ -90,12 +121,16 @@ export class IotGateway {
   });
   readonly #contexts = new WeakMap<IncomingMessage, ConnectionContext>();
   readonly #pendingSockets = new Set<Duplex>();
+  readonly #throttle: ConnectThrottle;
+  readonly #maxDurationMs: number;
   #closed = false;
 
   private constructor(options: IotGatewayOptions) {
     this.#options = options;
     this.#now = options.now ?? (() => new Date());
     this.#log = options.log ?? (() => undefined);
+    this.#maxDurationMs = validateConnectionDuration(options.maxConnectionDurationSeconds) * 1000;
+    this.#throttle = new ConnectThrottle(() => this.#now().getTime());
     this.#broker = new Aedes({
       authenticate: (client, _username, _password, done) => this.#authorizeConnect(client, done),
       authorizeSubscribe: (client, subscription, done) => this.#authorizeSubscribe(client, subscription.topic, () => done(null, subscription), () => done(null, null)),
@@ -149,18 +184,44 @@ export class IotGateway {
       return;
     }
     const session = sessions.session(verdict.accessKeyId);
-    const context = this.#contextFor(session);
     this.#webSockets.handleUpgrade(request, socket, head, (webSocket) => {
+      let client: Client | undefined;
+      const gate = new PacketGate({
+        onViolation: (violation) => this.#refuseConnection(webSocket, client, violation),
+        // A persistent session's restored filters (aedes keeps them in `client.subscriptions`, untyped).
+        brokerSubscriptions: () => Object.keys((client as { subscriptions?: Record<string, unknown> } | undefined)?.subscriptions ?? {}),
+      });
+      const context = this.#contextFor(session, gate);
       this.#log(`WS /mqtt 101 session=${logValue(context.sessionName)}`);
       this.#contexts.set(request, context);
+      this.#limitDuration(webSocket, () => client);
       const stream = createWebSocketStream(webSocket);
       stream.on('error', () => webSocket.terminate());
-      this.#broker.handle(stream, request);
+      stream.pipe(gate);
+      // The broker reads what the gate lets through and writes straight to the WebSocket.
+      client = this.#broker.handle(Duplex.from({ readable: gate, writable: stream }), request);
     });
   }
 
+  /** Closes the connection once it reaches the maximum connection duration. */
+  #limitDuration(webSocket: WebSocket, client: () => Client | undefined): void {
+    const timer = setTimeout(() => {
+      this.#log(`MQTT client=${logValue(client()?.id ?? 'unknown')} reached the maximum connection duration (${this.#maxDurationMs / 1000} s): disconnecting`);
+      webSocket.terminate();
+    }, this.#maxDurationMs);
+    timer.unref();
+    webSocket.once('close', () => clearTimeout(timer));
+  }
+
+  /** A packet broke a message-broker limit: log it and close the connection, as AWS IoT does. */
+  #refuseConnection(webSocket: WebSocket, client: Client | undefined, violation: GateViolation): void {
+    const subject = violation.topic === undefined ? '' : ` ${violation.packet === 'SUBSCRIBE' ? 'filter' : 'topic'}=${logValue(violation.topic)}`;
+    this.#log(`MQTT ${violation.packet} client=${logValue(client?.id ?? 'unknown')}${subject} refused (${violation.rule}: ${violation.reason}): disconnecting`);
+    webSocket.terminate();
+  }
+
   /** The identity policy of the session's role ∩ its session policy; a policy that does not parse allows nothing. */
-  #contextFor(session: StsSession | undefined): ConnectionContext {
+  #contextFor(session: StsSession | undefined, gate: PacketGate): ConnectionContext {
     const sessionName = session?.roleSessionName ?? 'unknown';
     const rolePolicy = session === undefined ? undefined : this.#options.rolePolicies.get(session.roleArn);
     let policies: ParsedPolicy[] = rolePolicy === undefined ? [] : [rolePolicy];
@@ -172,7 +233,7 @@ export class IotGateway {
         policies = [];
       }
     }
-    return { sessionName, permissions: iotPermissions(this.#options.scope, policies) };
+    return { sessionName, permissions: iotPermissions(this.#options.scope, policies), gate };
   }
 
   #decide(client: Client | null, check: (permissions: IotPermissions) => PolicyDecision): PolicyDecision {
@@ -186,12 +247,20 @@ export class IotGateway {
 
   #authorizeConnect(client: Client, done: (error: AuthenticateError | null, success: boolean | null) => void): void {
     const decision = this.#decide(client, (p) => p.connect(client.id));
-    this.#log(`MQTT CONNECT client=${logValue(client.id)} session=${logValue(this.#sessionName(client))} ${decision === 'allow' ? 'accepted' : `refused (${decision})`}`);
-    if (decision === 'allow') {
-      done(null, true);
+    const prefix = `MQTT CONNECT client=${logValue(client.id)} session=${logValue(this.#sessionName(client))}`;
+    if (decision !== 'allow') {
+      this.#log(`${prefix} refused (${decision})`);
+      done(Object.assign(new Error('not authorized'), { returnCode: NOT_AUTHORIZED }) as AuthenticateError, false);
       return;
     }
-    done(Object.assign(new Error('not authorized'), { returnCode: NOT_AUTHORIZED }) as AuthenticateError, false);
+    const waitMs = this.#throttle.tryConnect(client.id);
+    if (waitMs !== undefined) {
+      this.#log(`${prefix} refused (connect-rate: this client ID connected less than a second ago; retry in ${Math.ceil(waitMs)} ms)`);
+      done(Object.assign(new Error('server unavailable'), { returnCode: SERVER_UNAVAILABLE }) as AuthenticateError, false);
+      return;
+    }
+    this.#log(`${prefix} accepted`);
+    done(null, true);
   }
 
   #authorizeSubscribe(client: Client, topicFilter: string, grant: () => void, refuse: () => void): void {
@@ -201,6 +270,8 @@ export class IotGateway {
       return;
     }
     this.#log(`MQTT SUBSCRIBE client=${logValue(client.id)} filter=${logValue(topicFilter)} refused (${decision})`);
+    // A refused filter (SUBACK 0x80) is not a subscription of the connection.
+    if (client.req !== undefined) this.#contexts.get(client.req)?.gate.forget(topicFilter);
     refuse();
   }
 
@@ -222,13 +293,19 @@ export class IotGateway {
   async publishAs(principal: InProcessPrincipal, topic: string, payload: Buffer | string, options: { readonly retain?: boolean } = {}): Promise<boolean> {
     if (this.#closed) return false;
     const retain = options.retain === true;
+    const body = Buffer.from(payload);
+    const violation = publishViolation(topic, body.length, 0);
+    if (violation !== undefined) {
+      this.#log(`MQTT PUBLISH principal=${logValue(principal.name)} topic=${logValue(topic)} refused (${violation.rule}: ${violation.reason})`);
+      return false;
+    }
     const decision = principal.permissions.publish(topic, retain);
     if (decision !== 'allow') {
       this.#log(`MQTT PUBLISH principal=${logValue(principal.name)} topic=${logValue(topic)}${retain ? ' (retained)' : ''} refused (${decision})`);
       return false;
     }
     await new Promise<void>((resolve, reject) => {
-      this.#broker.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 0, retain, dup: false }, (error) => (error ? reject(error) : resolve()));
+      this.#broker.publish({ cmd: 'publish', topic, payload: body, qos: 0, retain, dup: false }, (error) => (error ? reject(error) : resolve()));
     });
     return true;
   }

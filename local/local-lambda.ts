@@ -31,8 +31,12 @@ export interface LocalLambdaSettings {
   readonly maxGroups?: number | undefined;
   /** `ALLOW_RETAIN`, when set: whether retained publishes are granted (`iot:RetainPublish`). */
   readonly allowRetain?: boolean | undefined;
+  /** `USER_RATE_PER_SECOND`, when overridden: each caller's sustained vends per second (0: no limit). */
+  readonly userRatePerSecond?: number | undefined;
+  /** `USER_RATE_BURST`, when overridden: how many vends in a row a rested caller may make. */
+  readonly userRateBurst?: number | undefined;
   /**
-   * Receives the function's own JSON request log lines.
+   * Receives the function's own JSON lines: request log lines and metrics (EMF) lines.
    * @default - stdout, as in Lambda
    */
   readonly writeLog?: ((line: string) => void) | undefined;
@@ -86,6 +90,8 @@ export function lambdaEnvironment(settings: LocalLambdaSettings): Record<string,
     GROUP_PREFIX: settings.groupPrefix,
     MAX_GROUPS: settings.maxGroups === undefined ? undefined : String(settings.maxGroups),
     ALLOW_RETAIN: settings.allowRetain === undefined ? undefined : String(settings.allowRetain),
+    USER_RATE_PER_SECOND: settings.userRatePerSecond === undefined ? undefined : String(settings.userRatePerSecond),
+    USER_RATE_BURST: settings.userRateBurst === undefined ? undefined : String(settings.userRateBurst),
   };
 }
 
@@ -119,9 +125,13 @@ export async function loadLocalLambda(settings: LocalLambdaSettings): Promise<Lo
     // the same process (tests) gets its new ports, and a bad setting fails the start-up loudly.
     const config = configFromProcessEnv();
     const { createRequestLogger } = await import('../lambda/vending/logger.js');
+    const { createMetricsWriter } = await import('../lambda/vending/metrics.js');
     const clock = settings.now;
+    const write = settings.writeLog;
     const handler = createHandler(config, {
-      ...(settings.writeLog === undefined ? {} : { log: createRequestLogger(settings.writeLog) }),
+      // The request line and the metrics (EMF) lines go where the stack's log goes, as on Lambda
+      // both go to the function's log.
+      ...(write === undefined ? {} : { log: createRequestLogger(write), metrics: createMetricsWriter(config.metricsService, write) }),
       ...(clock === undefined ? {} : { now: () => clock().getTime() }),
     });
     return { handler, templates: config.templates, allowRetain: config.allowRetain, restoreEnvironment };

@@ -21,6 +21,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BodyTooLargeError, readBody } from './http-io.js';
+import { isLoopbackHost, misdirectedMessage } from './loopback-host.js';
 import { verifyStsRequest, type StsCallerSecret } from './sts-request-verifier.js';
 
 /** A session issued by {@link LocalSts}: everything a verifier needs to check a URL signed with it. */
@@ -237,6 +238,13 @@ export class LocalSts {
     if (this.#server !== undefined) throw new Error('LocalSts is already started');
     if (host !== '127.0.0.1') throw new Error(`LocalSts listens on 127.0.0.1 only (received ${JSON.stringify(host)})`);
     const server = createServer((request, response) => {
+      // As the dev server: no answer for another site's name (DNS rebinding), see loopback-host.ts.
+      const ownPort = (server.address() as AddressInfo | null)?.port ?? 0;
+      if (!isLoopbackHost(request.headers.host, ownPort)) {
+        const body = misdirectedMessage(ownPort);
+        response.writeHead(421, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) }).end(body);
+        return;
+      }
       void this.#handle(request, response);
     });
     await new Promise<void>((resolve, reject) => {

@@ -18,12 +18,13 @@
 import mqtt from 'mqtt';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { ConnectMqttOptionError } from './errors.js';
-import { FreshUrlKeeper } from './fresh-url-keeper.js';
+import { FreshUrlKeeper, type VendReason } from './fresh-url-keeper.js';
 import type { FetchLike, GetToken, ReceivedMqttUrl, VendedTopics } from './types.js';
 import { mqttUrlVendor } from './vend-mqtt-url.js';
 import { EXPIRY_MARGIN_MS } from './vended-url.js';
 
-export { ConnectMqttOptionError, VendingError } from './errors.js';
+export { codeForStatus, ConnectMqttOptionError, VendingError } from './errors.js';
+export type { VendReason } from './fresh-url-keeper.js';
 export type { FetchLike, GetToken, GetTokenOptions, VendedMqttUrl, VendedTopics } from './types.js';
 export { vendMqttUrl, type VendMqttUrlOptions } from './vend-mqtt-url.js';
 
@@ -72,6 +73,21 @@ export interface ConnectMqttOptions {
   readonly fetch?: FetchLike;
 }
 
+/**
+ * The vended URL behind the latest connection attempt, described without the URL itself (a bearer
+ * secret): why and when it was vended, when it expires, and how many attempts have used it.
+ */
+export interface ConnectionUrl {
+  /** Why it was vended: by `connectMqtt` itself, ahead of time (`prefetch`), or for a reconnect. */
+  readonly vendedFor: VendReason;
+  /** Local time (`Date.now()`) the vending request was sent. */
+  readonly vendedAt: number;
+  /** When the URL stops being accepted, ISO-8601 (server clock). */
+  readonly expiresAt: string;
+  /** How many connection attempts have used it so far, the latest included (1 for a first use). */
+  readonly attempts: number;
+}
+
 /** A live connection made by {@link connectMqtt}. */
 export interface MqttConnection {
   /**
@@ -93,9 +109,23 @@ export interface MqttConnection {
   readonly endpoint: string;
   /** The endpoint's region. */
   readonly region: string;
+  /**
+   * The URL the latest connection attempt used (read it on `connect` to tell a user whether the
+   * connection came back on the URL held ready or on a newly vended one). `undefined` before the
+   * first attempt.
+   */
+  readonly currentUrl: ConnectionUrl | undefined;
   /** Stops the URL refresh timer, aborts a refresh in flight and ends the client. Idempotent. */
   end(): Promise<void>;
 }
+
+/**
+ * A URL that failed to connect this many times is replaced by a new vend; after each replacement
+ * that also fails, twice as many attempts are needed (capped), so a dead endpoint is not met with a
+ * vend per attempt. Success resets it.
+ */
+const FAILED_ATTEMPTS_BEFORE_REPLACING = 2;
+const MAX_REPLACEMENT_BACKOFF_EXPONENT = 4;
 
 function validateMqttOptions(mqttOptions: unknown): ConnectMqttClientOptions {
   if (mqttOptions === undefined) return {};
@@ -121,8 +151,11 @@ function validateMqttOptions(mqttOptions: unknown): ConnectMqttClientOptions {
  * - Prefetches the next URL at 80 % of the current one's life or 60 s before it expires, whichever
  *   is sooner (with jitter), and hands mqtt.js the freshest unexpired URL on every (re)connect
  *   through `transformWsUrl`. A dropped connection whose URL would be stale by the next attempt
- *   triggers an immediate refresh. Refreshing stops when the client ends, when it closes with
- *   `reconnectPeriod: 0`, and after a permanent refusal (see {@link MqttConnection.client}).
+ *   triggers an immediate refresh, and so does a URL that failed to connect twice in a row (then
+ *   4, 8, 16, 32 times after each replacement that fails too), so the client recovers when an
+ *   endpoint that forgot the URL's session comes back. Refreshing stops when the client ends, when
+ *   it closes with `reconnectPeriod: 0`, and after a permanent refusal (see {@link MqttConnection.client}).
+ *   {@link MqttConnection.currentUrl} says which URL the latest attempt used.
  *
  * Resolves once the first URL is vended and the client is created; it does not wait for CONNACK.
  *
@@ -152,6 +185,23 @@ export async function connectMqtt(options: ConnectMqttOptions): Promise<MqttConn
     },
   });
 
+  // What the latest attempt used, and how the attempts with the current URL went.
+  let currentUrl: ConnectionUrl | undefined;
+  let currentUrlText: string | undefined;
+  let attemptConnected = false;
+  let failedWithUrl = 0;
+  let replacements = 0;
+  const useUrl = (): string => {
+    const url = keeper.urlForConnection();
+    const { url: held, reason } = keeper.latest;
+    const reused = url === currentUrlText;
+    if (!reused) failedWithUrl = 0;
+    currentUrlText = url;
+    currentUrl = { vendedFor: reason, vendedAt: held.requestedAt, expiresAt: held.expiresAt, attempts: reused && currentUrl !== undefined ? currentUrl.attempts + 1 : 1 };
+    attemptConnected = false;
+    return url;
+  };
+
   // mqtt.js only sees the bare endpoint; the signed query is added by transformWsUrl so that it
   // never sits in client.options, where application code might log it.
   const target = new URL(first.url);
@@ -161,7 +211,7 @@ export async function connectMqtt(options: ConnectMqttOptions): Promise<MqttConn
       clean: true,
       ...mqttOptions,
       clientId: first.clientId,
-      transformWsUrl: () => keeper.urlForConnection(),
+      transformWsUrl: useUrl,
     });
   } catch (error) {
     keeper.stop();
@@ -169,14 +219,32 @@ export async function connectMqtt(options: ConnectMqttOptions): Promise<MqttConn
   }
   const connected = client;
 
+  connected.on('connect', () => {
+    attemptConnected = true;
+    failedWithUrl = 0;
+    replacements = 0;
+  });
   connected.on('close', () => {
     // mqtt.js does not reconnect with reconnectPeriod 0, so no URL will be needed again.
     if (connected.options.reconnectPeriod === 0) {
       keeper.stop();
       return;
     }
+    if (connected.disconnecting) return;
+    if (!attemptConnected) {
+      // The attempt never got a CONNACK: the handshake was refused (the URL's session is unknown
+      // to a restarted endpoint, say) or the endpoint is unreachable. Retrying the same URL for ever
+      // would never recover from the first, so after a few failures the URL is replaced.
+      failedWithUrl += 1;
+      if (failedWithUrl >= FAILED_ATTEMPTS_BEFORE_REPLACING * 2 ** Math.min(replacements, MAX_REPLACEMENT_BACKOFF_EXPONENT)) {
+        failedWithUrl = 0;
+        replacements += 1;
+        keeper.replace();
+        return;
+      }
+    }
     const nextAttemptAt = Date.now() + (connected.options.reconnectPeriod ?? 1000) + EXPIRY_MARGIN_MS;
-    if (!connected.disconnecting && !keeper.isUsable(nextAttemptAt)) void keeper.refresh();
+    if (!keeper.isUsable(nextAttemptAt)) void keeper.refresh();
   });
   // Someone called client.end() directly: nothing will reconnect, so stop refreshing.
   connected.on('end', () => keeper.stop());
@@ -188,6 +256,9 @@ export async function connectMqtt(options: ConnectMqttOptions): Promise<MqttConn
     topics: first.topics,
     endpoint: first.endpoint,
     region: first.region,
+    get currentUrl() {
+      return currentUrl;
+    },
     end: () => {
       ending ??= (async () => {
         keeper.stop();

@@ -32,13 +32,64 @@ export class ConnectMqttOptionError extends Error {
 }
 
 /**
+ * `VendingError.code` for an HTTP status: what happened, in the status's own words, whatever the body
+ * says (the API's own code, when it sent one, is `VendingError.apiCode`).
+ *
+ * | Status | Code |
+ * | --- | --- |
+ * | 400 | `BadRequest` |
+ * | 401 | `Unauthorized` |
+ * | 403 | `Forbidden` |
+ * | 404 | `NotFound` |
+ * | 408 | `RequestTimeout` |
+ * | 413 | `PayloadTooLarge` |
+ * | 429 | `TooManyRequests` |
+ * | 500 | `InternalServerError` |
+ * | 502 | `BadGateway` |
+ * | 503 | `ServiceUnavailable` |
+ * | 504 | `GatewayTimeout` |
+ * | other 4xx | `ClientError` |
+ * | other 5xx | `ServerError` |
+ * | anything else (1xx, 2xx other than 200, 3xx) | `UnexpectedResponse` |
+ *
+ * Without a response the code is `NetworkError` (or `Aborted`), and a 200 whose body is unusable is
+ * `InvalidResponse`: see {@link VendingError}.
+ */
+export function codeForStatus(status: number): string {
+  const named = STATUS_CODES[status];
+  if (named !== undefined) return named;
+  if (status >= 400 && status < 500) return 'ClientError';
+  if (status >= 500 && status < 600) return 'ServerError';
+  return 'UnexpectedResponse';
+}
+
+const STATUS_CODES: Readonly<Record<number, string>> = {
+  400: 'BadRequest',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'NotFound',
+  408: 'RequestTimeout',
+  413: 'PayloadTooLarge',
+  429: 'TooManyRequests',
+  500: 'InternalServerError',
+  502: 'BadGateway',
+  503: 'ServiceUnavailable',
+  504: 'GatewayTimeout',
+};
+
+/**
  * The vending API (`GET /mqtt-url`) did not hand out a URL.
  *
  * - `status` is the HTTP status, or `0` when no response arrived (network failure, CORS refusal, abort).
- * - `code` and `message` come from the API's JSON error body `{ "error": { "code", "message" } }`
- *   when there is one; otherwise `code` is `NetworkError`, `UnexpectedResponse` or `InvalidResponse`.
- * - `retryAfterSeconds` is the `Retry-After` header of a 503, when the browser may read it (the API
- *   must list it in `Access-Control-Expose-Headers` for cross-origin pages).
+ * - `code` says what happened: for an HTTP refusal the status's name ({@link codeForStatus}:
+ *   `Unauthorized` for 401, `Forbidden` for 403, `TooManyRequests` for 429, …); `NetworkError` or
+ *   `Aborted` when no response arrived; `InvalidResponse` for a 200 whose body is unusable.
+ * - `apiCode` is the API's own machine code from its JSON error body
+ *   `{ "error": { "code", "message" } }` (for example `too_many_groups`, `rate_limited`), when it
+ *   sent one; API Gateway's own refusals (`{ "message": "Unauthorized" }`) carry none.
+ * - `message` is the API's message when it sent one, else a description of the status.
+ * - `retryAfterSeconds` is the `Retry-After` header of a 429 or 503, when the browser may read it
+ *   (the API must list it in `Access-Control-Expose-Headers` for cross-origin pages).
  * - `permanent` is `true` for a 4xx other than 408 and 429: asking again cannot succeed (a 401 has
  *   already been retried once with a refreshed token), so the client stops refreshing.
  */
@@ -46,8 +97,10 @@ export class VendingError extends Error {
   override readonly name = 'VendingError';
   /** The HTTP status, or `0` when the request failed before a response arrived. */
   readonly status: number;
-  /** A stable, machine-readable code. */
+  /** A stable, machine-readable code (see the class comment). */
   readonly code: string;
+  /** The API's own error code from its JSON body, when it sent one. */
+  readonly apiCode: string | undefined;
   /** Seconds to wait before retrying, from `Retry-After`, when the API sent one. */
   readonly retryAfterSeconds: number | undefined;
   /**
@@ -60,17 +113,18 @@ export class VendingError extends Error {
    * @param status the HTTP status, or 0 when no response arrived
    * @param code a stable, machine-readable code
    * @param message a one-line explanation safe to show to a user
-   * @param options `retryAfterSeconds` and the original error as `cause`
+   * @param options `retryAfterSeconds`, the API's own `apiCode`, and the original error as `cause`
    */
   constructor(
     status: number,
     code: string,
     message: string,
-    options: { readonly retryAfterSeconds?: number | undefined; readonly cause?: unknown } = {},
+    options: { readonly retryAfterSeconds?: number | undefined; readonly apiCode?: string | undefined; readonly cause?: unknown } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.status = status;
     this.code = code;
+    this.apiCode = options.apiCode;
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.permanent = isPermanentStatus(status);
   }

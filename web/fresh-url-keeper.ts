@@ -10,6 +10,19 @@ import { VendingError } from './errors.js';
 import { prefetchDelayMs, retryDelayMs } from './refresh-schedule.js';
 import type { ReceivedMqttUrl } from './types.js';
 
+/**
+ * Why a URL was vended: `connect` by `connectMqtt` itself, `prefetch` on the keeper's timer ahead
+ * of the previous one's expiry, `reconnect` because a connection needed one (the held URL would be
+ * stale by the next attempt, or it failed to connect). A retried vend keeps the reason it started with.
+ */
+export type VendReason = 'connect' | 'prefetch' | 'reconnect';
+
+/** A held URL and why it was vended. */
+export interface KeptUrl {
+  readonly url: ReceivedMqttUrl;
+  readonly reason: VendReason;
+}
+
 /** Options of {@link FreshUrlKeeper}. */
 export interface FreshUrlKeeperOptions {
   /** The URL vended at connection time. */
@@ -33,7 +46,7 @@ export interface FreshUrlKeeperOptions {
  * Holds the freshest vended URL and refreshes it in the background until {@link FreshUrlKeeper.stop}.
  */
 export class FreshUrlKeeper {
-  #latest: ReceivedMqttUrl;
+  #latest: KeptUrl;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #inFlight: Promise<void> | undefined;
   #failures = 0;
@@ -46,8 +59,13 @@ export class FreshUrlKeeper {
   constructor(options: FreshUrlKeeperOptions) {
     this.#options = options;
     this.#random = options.random ?? Math.random;
-    this.#latest = options.initial;
+    this.#latest = { url: options.initial, reason: 'connect' };
     this.#scheduleNextPrefetch();
+  }
+
+  /** The freshest URL and why it was vended. */
+  get latest(): KeptUrl {
+    return this.#latest;
   }
 
   /** Whether the keeper has stopped: {@link FreshUrlKeeper.stop} was called or a refusal was permanent. */
@@ -57,7 +75,7 @@ export class FreshUrlKeeper {
 
   /** Whether the latest URL may still be used for a connection started at `at` (local ms). */
   isUsable(at: number = Date.now()): boolean {
-    return at < this.#latest.usableUntil;
+    return at < this.#latest.url.usableUntil;
   }
 
   /**
@@ -69,22 +87,33 @@ export class FreshUrlKeeper {
    */
   urlForConnection(): string {
     if (!this.isUsable()) void this.refresh();
-    return this.#latest.url;
+    return this.#latest.url.url;
   }
 
   /**
    * Vends a new URL now unless one is already on its way or the keeper has stopped. Never rejects:
    * failures go to `onRefreshError` and, unless permanent, are retried with backoff.
+   * @param reason why, recorded with the URL (see {@link VendReason})
    */
-  refresh(): Promise<void> {
+  refresh(reason: VendReason = 'reconnect'): Promise<void> {
     if (this.#stopped) return Promise.resolve();
     if (this.#inFlight) return this.#inFlight;
     this.#clearTimer();
-    const run = this.#run().finally(() => {
+    const run = this.#run(reason).finally(() => {
       this.#inFlight = undefined;
     });
     this.#inFlight = run;
     return run;
+  }
+
+  /**
+   * The held URL failed to connect: vend another now, unless a vend is on its way or a failed one
+   * is waiting out its backoff (its retry will bring the new URL), so a dead endpoint is not met
+   * with a vend per connection attempt.
+   */
+  replace(): void {
+    if (this.#failures > 0 && this.#timer !== undefined) return;
+    void this.refresh('reconnect');
   }
 
   /** Cancels the timer and any request in flight. Idempotent. */
@@ -94,7 +123,7 @@ export class FreshUrlKeeper {
     this.#abort.abort();
   }
 
-  async #run(): Promise<void> {
+  async #run(reason: VendReason): Promise<void> {
     let next: ReceivedMqttUrl;
     try {
       next = await this.#options.vend(this.#abort.signal);
@@ -107,12 +136,12 @@ export class FreshUrlKeeper {
       }
       this.#failures += 1;
       const retryAfter = error instanceof VendingError ? error.retryAfterSeconds : undefined;
-      this.#schedule(retryDelayMs(this.#failures, retryAfter, this.#random()));
+      this.#schedule(retryDelayMs(this.#failures, retryAfter, this.#random()), reason);
       this.#notify(() => this.#options.onRefreshError(error));
       return;
     }
     if (this.#stopped) return;
-    this.#latest = next;
+    this.#latest = { url: next, reason };
     this.#failures = 0;
     this.#scheduleNextPrefetch();
   }
@@ -127,16 +156,16 @@ export class FreshUrlKeeper {
   }
 
   #scheduleNextPrefetch(): void {
-    const { requestedAt, lifetimeMs } = this.#latest;
-    this.#schedule(requestedAt + prefetchDelayMs(lifetimeMs, this.#random()) - Date.now());
+    const { requestedAt, lifetimeMs } = this.#latest.url;
+    this.#schedule(requestedAt + prefetchDelayMs(lifetimeMs, this.#random()) - Date.now(), 'prefetch');
   }
 
-  #schedule(delayMs: number): void {
+  #schedule(delayMs: number, reason: VendReason): void {
     this.#clearTimer();
     if (this.#stopped) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      void this.refresh();
+      void this.refresh(reason);
     }, Math.max(0, delayMs));
   }
 

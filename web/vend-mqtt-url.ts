@@ -8,7 +8,7 @@ import { isLoopbackHostname } from '../lambda/signing/validate.js';
 // shares it and a typo fails here, before any request, exactly as the API would refuse it.
 import { InvalidRequestError } from '../lambda/vending/errors.js';
 import { parseClientSuffix } from '../lambda/vending/scope.js';
-import { ConnectMqttOptionError, VendingError } from './errors.js';
+import { codeForStatus, ConnectMqttOptionError, VendingError } from './errors.js';
 import type { FetchLike, GetToken, ReceivedMqttUrl } from './types.js';
 import { parseVendedMqttUrl, receiveMqttUrl } from './vended-url.js';
 
@@ -111,6 +111,18 @@ async function tokenFrom(getToken: GetToken, forceRefresh: boolean): Promise<str
   return token;
 }
 
+/** Printable ASCII, one line, bounded: what of a server's text may go into an error message. */
+function safeText(value: unknown, maxLength: number): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const text = value.replace(/[^\x20-\x7e]+/g, ' ').trim();
+  return text === '' ? undefined : text.slice(0, maxLength);
+}
+
+/**
+ * A refusal as a {@link VendingError}: `code` from the status (`Unauthorized`, `Forbidden`, …),
+ * `apiCode` and the message from the body when it has them. Both body shapes are read: the Lambda's
+ * `{ "error": { "code", "message" } }` and API Gateway's own `{ "message": "Unauthorized" }`.
+ */
 async function errorFromResponse(response: Response): Promise<VendingError> {
   const retryAfterSeconds = parseRetryAfter(response.headers.get('Retry-After'));
   let body: unknown;
@@ -119,16 +131,12 @@ async function errorFromResponse(response: Response): Promise<VendingError> {
   } catch {
     body = undefined;
   }
-  const error = typeof body === 'object' && body !== null ? (body as { error?: unknown }).error : undefined;
-  if (typeof error === 'object' && error !== null) {
-    const { code, message } = error as { code?: unknown; message?: unknown };
-    if (typeof code === 'string' && typeof message === 'string') {
-      return new VendingError(response.status, code, message, { retryAfterSeconds });
-    }
-  }
-  return new VendingError(response.status, 'UnexpectedResponse', `The vending API answered HTTP ${response.status}`, {
-    retryAfterSeconds,
-  });
+  const record = typeof body === 'object' && body !== null ? (body as { error?: unknown; message?: unknown }) : {};
+  const error = typeof record.error === 'object' && record.error !== null ? (record.error as { code?: unknown; message?: unknown }) : {};
+  const apiCode = typeof error.code === 'string' && /^[\w.:-]{1,64}$/.test(error.code) ? error.code : undefined;
+  const code = codeForStatus(response.status);
+  const message = safeText(error.message, 300) ?? safeText(record.message, 300) ?? `The vending API answered HTTP ${response.status} (${code})`;
+  return new VendingError(response.status, code, message, { retryAfterSeconds, apiCode });
 }
 
 async function send(url: string, token: string, fetchImpl: FetchLike, signal: AbortSignal | undefined): Promise<Response> {

@@ -3,7 +3,7 @@
  * driven by playwright-core, which never downloads a browser)
  * against the local stack started in-process: sign in, connect, publish and receive; a second user
  * in another browser context sees nothing of the first and is refused the first user's topic; a
- * dropped connection comes back with a freshly vended URL; stack settings from a link are only a
+ * dropped connection comes back with the prefetched URL, and says so; stack settings from a link are only a
  * proposal until the user confirms them.
  */
 import { mkdir } from 'node:fs/promises';
@@ -298,6 +298,8 @@ describe('demo page in Chromium against the local stack', () => {
     // Compared, never printed: the URLs are bearer secrets.
     expect(second?.url !== first?.url, 'the prefetch vended a new URL').toBe(true);
     expect(socket.url() === second?.url, 'the reconnect used the newest vended URL').toBe(true);
+    // And the page says so, rather than claiming a URL vended for the reconnect.
+    expect(await page.getByTestId('connection-status').textContent()).toMatch(/^Reconnected as .+ with the prefetched URL \(fetched ahead at .+; valid until .+\)$/);
 
     await subscribe(page);
     await publish(page, 'carol is back');

@@ -136,6 +136,39 @@ describe('local user pool (Cognito InitiateAuth)', () => {
   });
 });
 
+describe('local user pool refresh tokens (REFRESH_TOKEN_AUTH)', () => {
+  async function initiate(flow: string, parameters: Record<string, string>): Promise<{ IdToken?: string; RefreshToken?: string }> {
+    const result = await cognitoClient().send(new InitiateAuthCommand({ AuthFlow: flow as 'REFRESH_TOKEN_AUTH', ClientId: 'local', AuthParameters: parameters }));
+    return result.AuthenticationResult ?? {};
+  }
+
+  it('exchanges the sign-in refresh token for new tokens, also after a restart with a new signing key', async () => {
+    const signedIn = await initiate('USER_PASSWORD_AUTH', { USERNAME: 'Grace', PASSWORD: 'local-dev' });
+    expect(signedIn.RefreshToken).toMatch(/^[\w-]+\.[\w-]+$/);
+    const refreshed = await initiate('REFRESH_TOKEN_AUTH', { REFRESH_TOKEN: signedIn.RefreshToken ?? '' });
+    expect(refreshed.RefreshToken).toBeUndefined(); // as Cognito: a refresh answers no new refresh token
+    expect(decodeJwt(refreshed.IdToken ?? '')).toMatchObject({ sub: subForUsername('grace'), 'cognito:username': 'Grace', 'cognito:groups': ['team-a', 'team-b'] });
+
+    // A restarted stack: another pool, another key pair; the refresh token still works there.
+    const restarted = await LocalUserPool.create({ issuer: pool.issuer });
+    const again = await restarted.initiateAuth({ AuthFlow: 'REFRESH_TOKEN', ClientId: 'local', AuthParameters: { REFRESH_TOKEN: signedIn.RefreshToken } });
+    expect(decodeProtectedHeader(again.AuthenticationResult.IdToken).kid).toBe(restarted.jwks().keys[0]?.kid);
+    expect(decodeJwt(again.AuthenticationResult.IdToken).sub).toBe(subForUsername('grace'));
+  });
+
+  it('refuses a forged, altered or expired refresh token with NotAuthorizedException', async () => {
+    const { RefreshToken = '' } = await initiate('USER_PASSWORD_AUTH', { USERNAME: 'alice', PASSWORD: 'local-dev' });
+    const [payload = ''] = RefreshToken.split('.');
+    const forged = `${Buffer.from(JSON.stringify({ u: 'mallory', c: 'local', exp: 9e9 })).toString('base64url')}.${RefreshToken.split('.')[1] ?? ''}`;
+    for (const token of ['nonsense', `${payload}.AAAA`, forged, `${RefreshToken}.x`]) {
+      await expect(initiate('REFRESH_TOKEN_AUTH', { REFRESH_TOKEN: token }), token).rejects.toMatchObject({ name: 'NotAuthorizedException', message: 'Invalid Refresh Token' });
+    }
+    poolClockOffsetMs = 31 * 24 * 3600 * 1000;
+    await expect(initiate('REFRESH_TOKEN_AUTH', { REFRESH_TOKEN: RefreshToken })).rejects.toMatchObject({ name: 'NotAuthorizedException', message: 'Refresh Token has expired' });
+    await expect(initiate('REFRESH_TOKEN_AUTH', {})).rejects.toMatchObject({ name: 'InvalidParameterException', message: 'Missing required parameter REFRESH_TOKEN' });
+  });
+});
+
 describe('JWT authorizer in front of the handler', () => {
   it('passes a valid ID token to the handler as API Gateway builds the event', async () => {
     const { IdToken } = await signIn('alice');

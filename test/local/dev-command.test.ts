@@ -50,6 +50,7 @@ describe('npm run dev (bin/dev.ts)', () => {
     expect(output()).toContain('publish users/${sub}/*  rooms/${group}/*  lobby/*');
     expect(output()).toContain('subscribe users/${sub}/*  rooms/${group}/*  lobby/*  telemetry/*');
     expect(output()).toContain('A simulated device publishes to telemetry/sensor-1 every 3000 ms.');
+    expect(output()).toContain("with AWS IoT's message-broker limits; docs/local-stack-vs-aws.md lists what still differs.");
     const config = (await (await fetch(`${url}/config.json`)).json()) as { apiUrl: string };
     expect(config.apiUrl).toBe(url);
     child.kill('SIGINT');
@@ -62,6 +63,15 @@ describe('npm run dev (bin/dev.ts)', () => {
     const { output, exited } = runDev('0', { LOCAL_USER_GROUPS: '{"alice":"team-a"}' });
     expect(await exited).toBe(2);
     expect(output()).toBe('LOCAL_USER_GROUPS["alice"] must be an array of group names (received "team-a")\n');
+  });
+
+  it('exits 2 naming USER_RATE_PER_SECOND when it is not a number, and 1 with the Lambda\'s message when it is out of range', async () => {
+    const malformed = runDev('0', { USER_RATE_PER_SECOND: 'fast' });
+    expect(await malformed.exited).toBe(2);
+    expect(malformed.output()).toBe('USER_RATE_PER_SECOND must be a number such as 1 or 0.5 (received "fast")\n');
+    const tooHigh = runDev('0', { USER_RATE_PER_SECOND: '5000' });
+    expect(await tooHigh.exited).toBe(1);
+    expect(tooHigh.output()).toMatch(/^Could not start the local stack: USER_RATE_PER_SECOND: /);
   });
 
   it('exits 1 with the Lambda\'s own message when it refuses the templates', async () => {

@@ -11,11 +11,20 @@ import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../
 import { closed, end, messagesOn, nextMessage, subscribeGranted, type RecordingClient } from './mqtt-helpers.js';
 import { connectUser, signIn, vend, vendResponse, type StackUser } from './stack-users.js';
 
+/**
+ * Time these tests let pass on the stack's clock: AWS IoT accepts one CONNECT per second per client
+ * ID and the tests connect each user many times, so every connection moves the clock a second on.
+ */
+let elapsedMs = 0;
+
 const DEMO: LocalStackOptions = {
   port: 0,
   publishTopicTemplates: DEMO_GRANTS.publish,
   subscribeTopicTemplates: DEMO_GRANTS.subscribe,
   simulatedDevice: { intervalMs: 200 },
+  now: () => new Date(Date.now() + elapsedMs),
+  // The tests vend many URLs per user; the Lambda's per-user rate limit has its own tests.
+  userRatePerSecond: 0,
 };
 const TELEMETRY = 'telemetry/sensor-1';
 
@@ -34,6 +43,7 @@ describe('the demo grants (private, group, shared, read-only)', () => {
   let dave: StackUser;
 
   async function connect(user: StackUser): Promise<RecordingClient> {
+    elapsedMs += 1_001;
     const recording = await connectUser(stack.url, user);
     clients.push(recording);
     return recording;
@@ -151,6 +161,7 @@ describe('retained messages, GROUP_PREFIX and MAX_GROUPS', () => {
   let erin: StackUser;
 
   async function connect(user: StackUser): Promise<RecordingClient> {
+    elapsedMs += 1_001;
     const recording = await connectUser(stack.url, user);
     clients.push(recording);
     return recording;
@@ -170,9 +181,11 @@ describe('retained messages, GROUP_PREFIX and MAX_GROUPS', () => {
   beforeAll(async () => {
     stack = await startLocalStack({
       ...DEMO,
-      // Only the Lambda's own JSON lines are kept.
+      // Only the Lambda's own request lines are kept (not its metrics lines).
       log: (line) => {
-        if (line.startsWith('{')) lambdaLines.push(JSON.parse(line) as Record<string, unknown>);
+        if (!line.startsWith('{')) return;
+        const record = JSON.parse(line) as Record<string, unknown>;
+        if (record['message'] === 'mqtt-url') lambdaLines.push(record);
       },
       simulatedDevice: undefined,
       allowRetain: true,

@@ -33,6 +33,11 @@ let server: Server;
 let gateway: IotGateway;
 let host: string;
 let clockOffsetMs = 0;
+/**
+ * Time the tests let pass on the gateway's clock: AWS IoT accepts one CONNECT per second per client
+ * ID, and these tests reuse client IDs, so each test (and each reconnect) moves the clock a second on.
+ */
+let elapsedMs = 0;
 const logLines: string[] = [];
 const clients: RecordingClient[] = [];
 
@@ -50,7 +55,12 @@ async function assumeRole(policy: object | undefined, roleArn = ROLE): Promise<S
 }
 
 function gatewayNow(): Date {
-  return new Date(Date.now() + clockOffsetMs);
+  return new Date(Date.now() + elapsedMs + clockOffsetMs);
+}
+
+/** Lets the CONNECT-per-client-ID window pass without waiting for it. */
+function nextSecond(): void {
+  elapsedMs += 1_001;
 }
 
 function urlFor(session: Session, options: { expiresIn?: number | null; signingDate?: Date } = {}): string {
@@ -90,6 +100,7 @@ beforeAll(async () => {
 
 afterEach(async () => {
   clockOffsetMs = 0;
+  nextSecond();
   await Promise.all(clients.splice(0).map((recording) => end(recording.client)));
 });
 
@@ -135,7 +146,7 @@ describe('handshake', () => {
 
   it('refuses a URL past its X-Amz-Expires, and one older than the 15-minute window', async () => {
     const session = await assumeRole(alphaPolicy);
-    const signedAt = new Date();
+    const signedAt = gatewayNow();
     const short = urlFor(session, { signingDate: signedAt, expiresIn: 60 });
     const long = urlFor(session, { signingDate: signedAt, expiresIn: 3600 });
     clockOffsetMs = 61_000;
@@ -188,6 +199,7 @@ describe('MQTT authorization (role policy ∩ session policy)', () => {
     const alpha = await connect(urlFor(await assumeRole(alphaPolicy)), 'alpha');
     alpha.client.publish('lab/beta/chat', 'intrusion');
     await closed(alpha.client);
+    nextSecond();
     const alphaAgain = await connect(urlFor(await assumeRole(alphaPolicy)), 'alpha');
     await alphaAgain.client.publishAsync('lab/alpha/chat', 'legit');
     expect(await nextMessage(watcher, 'lab/alpha/chat')).toBe('legit');
@@ -234,6 +246,9 @@ describe('MQTT authorization (role policy ∩ session policy)', () => {
     const receiver = await connect(urlFor(await assumeRole(narrowReceiver)), 'receiver');
     expect(await subscribeGranted(receiver.client, ['lab/#'])).toEqual([0]);
     expect(await gateway.publishAs(device, 'elsewhere/x', 'outside its policy')).toBe(false);
+    // AWS IoT's message-broker limits hold for devices too.
+    expect(await gateway.publishAs(device, 'lab/open/big', Buffer.alloc(128 * 1024 + 1))).toBe(false);
+    expect(logLines).toContain('MQTT PUBLISH principal="thermo-1" topic="lab/open/big" refused (payload-too-large: the payload is 131073 bytes (at most 131072, 128 KB))');
     expect(await gateway.publishAs(device, 'lab/open/x', 'retained?', { retain: true })).toBe(false);
     expect(await gateway.publishAs(device, 'lab/secret/x', 'hidden')).toBe(true);
     expect(await gateway.publishAs(device, 'lab/open/x', 'visible')).toBe(true);
@@ -250,6 +265,7 @@ describe('MQTT authorization (role policy ∩ session policy)', () => {
 
   it('lets the newest connection with a client id take over the older one, as AWS IoT does', async () => {
     const first = await connect(urlFor(await assumeRole(alphaPolicy)), 'alpha');
+    nextSecond();
     const second = await connect(urlFor(await assumeRole(alphaPolicy)), 'alpha');
     await closed(first.client);
     expect(second.client.connected).toBe(true);

@@ -31,6 +31,11 @@ interface User {
 let stack: LocalStack;
 /** Shifts the stack's one clock (Lambda, STS, user pool, authorizer, gateway). */
 let clockOffsetMs = 0;
+/**
+ * Time the tests let pass on that clock: AWS IoT accepts one CONNECT per second per client ID, and
+ * the tests connect each user many times, so each connection moves the clock a second on.
+ */
+let elapsedMs = 0;
 const logLines: string[] = [];
 const clients: RecordingClient[] = [];
 
@@ -55,6 +60,7 @@ async function vend(user: User, clientSuffix?: string): Promise<Vended> {
 }
 
 async function connectAs(user: User, options: { clientId?: string; clientSuffix?: string } = {}): Promise<RecordingClient> {
+  elapsedMs += 1_001;
   const vended = await vend(user, options.clientSuffix);
   const recording = await connectRecording(vended.url, options.clientId ?? vended.clientId);
   clients.push(recording);
@@ -65,7 +71,13 @@ let alice: User;
 let bob: User;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ port: 0, log: (line) => logLines.push(line), now: () => new Date(Date.now() + clockOffsetMs) });
+  stack = await startLocalStack({
+    port: 0,
+    log: (line) => logLines.push(line),
+    now: () => new Date(Date.now() + elapsedMs + clockOffsetMs),
+    // The tests vend many URLs per user; the Lambda's per-user rate limit has its own tests.
+    userRatePerSecond: 0,
+  });
   [alice, bob] = await Promise.all([signIn('alice'), signIn('bob')]);
 });
 
@@ -317,6 +329,37 @@ describe('the browser client (connectMqtt) in Node', () => {
       vi.useRealTimers();
       await connection.end();
     }
+  });
+});
+
+describe('connectMqtt error codes against the local stack', () => {
+  it('rejects a token the JWT authorizer refuses with code Unauthorized (HTTP 401), after one forced refresh', async () => {
+    const asked: unknown[] = [];
+    const getToken = (options?: unknown): string => {
+      asked.push(options);
+      return 'not.a.token';
+    };
+    await expect(connectMqtt({ apiUrl: stack.url, getToken })).rejects.toMatchObject({
+      name: 'VendingError',
+      status: 401,
+      code: 'Unauthorized',
+      apiCode: undefined,
+      message: 'Unauthorized',
+      permanent: true,
+    });
+    expect(asked).toEqual([undefined, { forceRefresh: true }]);
+  });
+
+  it('rejects a bad clientSuffix refused by the Lambda with code BadRequest and its own code as apiCode', async () => {
+    const response = await fetch(`${stack.url}/mqtt-url?clientSuffix=${'x'.repeat(40)}`, { headers: { authorization: `Bearer ${alice.token}` } });
+    expect(response.status).toBe(400);
+    const { error } = (await response.json()) as { error: { code: string } };
+    const replay: FetchLike = async (_input, init) => fetch(`${stack.url}/mqtt-url?clientSuffix=${'x'.repeat(40)}`, init);
+    await expect(connectMqtt({ apiUrl: stack.url, getToken: () => alice.token, fetch: replay })).rejects.toMatchObject({
+      status: 400,
+      code: 'BadRequest',
+      apiCode: error.code,
+    });
   });
 });
 

@@ -95,6 +95,48 @@ describe('connectMqtt', () => {
     expect(fake.requests).toHaveLength(2); // the reconnect itself needed no request
   });
 
+  it('currentUrl tells which URL each connection used: the one vended at connect, the prefetched one, reused', async () => {
+    vendFreshUrls();
+    connection = await connectMqtt({ apiUrl: API, getToken: () => 't', fetch: fake.fetch, mqttOptions: { ...NO_KEEPALIVE, reconnectPeriod: 50 } });
+    const { client } = connection;
+    await once(client, 'connect');
+    const firstVend = Date.now();
+    expect(connection.currentUrl).toMatchObject({ vendedFor: 'connect', attempts: 1 });
+    expect(Math.abs((connection.currentUrl?.vendedAt ?? 0) - firstVend)).toBeLessThan(1_000);
+
+    await vi.advanceTimersByTimeAsync(240_000);
+    await vendCount(2);
+    let reconnected = once(client, 'connect');
+    client.stream.destroy();
+    await reconnected;
+    expect(connection.currentUrl).toMatchObject({ vendedFor: 'prefetch', attempts: 1 });
+    expect(connection.currentUrl?.vendedAt).toBeGreaterThanOrEqual(firstVend + 240_000 - 30_000);
+
+    reconnected = once(client, 'connect');
+    client.stream.destroy();
+    await reconnected;
+    expect(connection.currentUrl).toMatchObject({ vendedFor: 'prefetch', attempts: 2 });
+    expect(broker.signatures()).toEqual(['sig1', 'sig2', 'sig2']);
+    // Never the URL itself.
+    expect(JSON.stringify(connection.currentUrl)).not.toContain('X-Amz');
+  });
+
+  it('replaces a URL that fails to connect twice (an endpoint that forgot its session) and reconnects with the new one', async () => {
+    vendFreshUrls();
+    connection = await connectMqtt({ apiUrl: API, getToken: () => 't', fetch: fake.fetch, mqttOptions: { ...NO_KEEPALIVE, reconnectPeriod: 50 } });
+    const { client } = connection;
+    await once(client, 'connect');
+    broker.refuse('sig1'); // still valid by the clock, but the endpoint no longer accepts it
+
+    const reconnected = once(client, 'connect');
+    client.stream.destroy();
+    await reconnected;
+    expect(broker.handshakes.map((h) => h.refused)).toEqual([false, true, true, false]);
+    expect(broker.signatures()).toEqual(['sig1', 'sig1', 'sig1', 'sig2']);
+    expect(fake.requests).toHaveLength(2);
+    expect(connection.currentUrl).toMatchObject({ vendedFor: 'reconnect', attempts: 1 });
+  });
+
   it('after refreshes failed until the URL went stale, a dropped connection re-vends and reconnects', async () => {
     fake.next(() => jsonResponse(200, vendedBody({ signedAt: new Date(Date.now()), serial: 1, host: broker.host })));
     const unavailable = (): Response =>
@@ -146,7 +188,7 @@ describe('connectMqtt', () => {
     await vendCount(3);
     await vi.waitFor(() => expect(errors).toHaveLength(1), { timeout: 5_000, interval: 5 });
     expect(errors[0]).toBeInstanceOf(VendingError);
-    expect(errors[0]).toMatchObject({ status: 401, code: 'unauthorized', permanent: true });
+    expect(errors[0]).toMatchObject({ status: 401, code: 'Unauthorized', apiCode: 'unauthorized', permanent: true });
     // The refresh asked for a new token once (the 401 retry), and never again.
     expect(asked).toEqual([undefined, undefined, { forceRefresh: true }]);
 

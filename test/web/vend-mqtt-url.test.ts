@@ -71,28 +71,55 @@ describe('vendMqttUrl', () => {
     expect(fake.requests.map((r) => r.authorization)).toEqual(['Bearer token-1', 'Bearer token-2']);
   });
 
-  it('gives up after the second 401 with a VendingError carrying the API code', async () => {
-    const unauthorized = (): Response => jsonResponse(401, { error: { code: 'Unauthorized', message: 'No usable identity' } });
+  it('gives up after the second 401 with a VendingError coded Unauthorized, carrying the API code', async () => {
+    const unauthorized = (): Response => jsonResponse(401, { error: { code: 'unauthorized', message: 'No usable identity' } });
     const fake = new FakeFetch().next(unauthorized).next(unauthorized).otherwise(unauthorized);
     const { getToken, calls } = tokenSource();
     const error = await rejection(vendMqttUrl({ apiUrl: API, getToken, fetch: fake.fetch }));
 
     expect(error).toBeInstanceOf(VendingError);
-    expect(error).toMatchObject({ name: 'VendingError', status: 401, code: 'Unauthorized', message: 'No usable identity' });
+    expect(error).toMatchObject({ name: 'VendingError', status: 401, code: 'Unauthorized', apiCode: 'unauthorized', message: 'No usable identity' });
     expect(fake.requests).toHaveLength(2);
     expect(calls).toHaveLength(2);
   });
 
   it.each([
-    [400, 'InvalidClientSuffix', 'clientSuffix must be 1-32 of A-Z a-z 0-9 _ -'],
-    [403, 'Forbidden', 'This identity cannot be given an MQTT client ID'],
-    [500, 'ConfigurationError', 'The service is misconfigured'],
-  ])('maps HTTP %i to a VendingError with the body code and message, without retrying', async (status, code, message) => {
-    const fake = new FakeFetch().next(() => jsonResponse(status, { error: { code, message } }));
+    [400, 'BadRequest', 'invalid_request', 'clientSuffix must be 1-32 of A-Z a-z 0-9 _ -'],
+    [403, 'Forbidden', 'too_many_groups', 'This identity belongs to more than 4 eligible groups, the most this service grants.'],
+    [500, 'InternalServerError', 'configuration_error', 'The service is misconfigured.'],
+  ])('maps HTTP %i to code %s, with the body code as apiCode and its message, without retrying', async (status, code, apiCode, message) => {
+    const fake = new FakeFetch().next(() => jsonResponse(status, { error: { code: apiCode, message } }));
     const { getToken, calls } = tokenSource();
     const error = await rejection(vendMqttUrl({ apiUrl: API, getToken, fetch: fake.fetch }));
-    expect(error).toMatchObject({ name: 'VendingError', status, code, message, retryAfterSeconds: undefined });
+    expect(error).toMatchObject({ name: 'VendingError', status, code, apiCode, message, retryAfterSeconds: undefined });
     expect(calls).toHaveLength(1);
+  });
+
+  it.each([
+    [401, { message: 'Unauthorized' }, 'Unauthorized', 'Unauthorized', true],
+    [403, { message: 'Forbidden' }, 'Forbidden', 'Forbidden', true],
+    [404, { message: 'Not Found' }, 'NotFound', 'Not Found', true],
+    [408, {}, 'RequestTimeout', 'The vending API answered HTTP 408 (RequestTimeout)', false],
+    [413, { message: 'Request Entity Too Large' }, 'PayloadTooLarge', 'Request Entity Too Large', true],
+    [418, {}, 'ClientError', 'The vending API answered HTTP 418 (ClientError)', true],
+    [429, { message: 'Too Many Requests' }, 'TooManyRequests', 'Too Many Requests', false],
+    [500, { message: 'Internal Server Error' }, 'InternalServerError', 'Internal Server Error', false],
+    [503, { message: 'Service Unavailable' }, 'ServiceUnavailable', 'Service Unavailable', false],
+    [504, { message: 'Endpoint request timed out' }, 'GatewayTimeout', 'Endpoint request timed out', false],
+    [507, {}, 'ServerError', 'The vending API answered HTTP 507 (ServerError)', false],
+    [204, {}, 'UnexpectedResponse', 'The vending API answered HTTP 204 (UnexpectedResponse)', false],
+  ])("names API Gateway's own HTTP %i (no error code in the body) by its status", async (status, body, code, message, permanent) => {
+    const fake = new FakeFetch().otherwise(() => (status === 204 ? new Response(null, { status }) : jsonResponse(status, body)));
+    const error = await rejection(vendMqttUrl({ apiUrl: API, getToken: () => 't', fetch: fake.fetch }));
+    expect(error).toMatchObject({ name: 'VendingError', status, code, apiCode: undefined, message, permanent });
+  });
+
+  it('keeps a message from the body printable and short, and an apiCode only when it looks like one', async () => {
+    const fake = new FakeFetch().next(() => jsonResponse(403, { error: { code: 'not a code!', message: `line one\nline two ${'x'.repeat(400)}` } }));
+    const error = (await rejection(vendMqttUrl({ apiUrl: API, getToken: () => 't', fetch: fake.fetch }))) as VendingError;
+    expect(error.apiCode).toBeUndefined();
+    expect(error.message).toMatch(/^line one line two x+$/);
+    expect(error.message).toHaveLength(300);
   });
 
   it('keeps Retry-After of a 503', async () => {
@@ -103,10 +130,10 @@ describe('vendMqttUrl', () => {
     expect(error).toMatchObject({ status: 503, code: 'ServiceUnavailable', retryAfterSeconds: 7 });
   });
 
-  it('maps a non-JSON error body (a gateway or proxy page) to UnexpectedResponse', async () => {
+  it('names a non-JSON error body (a gateway or proxy page) by its status', async () => {
     const fake = new FakeFetch().next(() => new Response('<html>Bad gateway</html>', { status: 502 }));
     const error = await rejection(vendMqttUrl({ apiUrl: API, getToken: () => 't', fetch: fake.fetch }));
-    expect(error).toMatchObject({ status: 502, code: 'UnexpectedResponse', message: 'The vending API answered HTTP 502' });
+    expect(error).toMatchObject({ status: 502, code: 'BadGateway', apiCode: undefined, message: 'The vending API answered HTTP 502 (BadGateway)' });
   });
 
   it('maps a failed fetch to NetworkError (status 0) without the URL in the message, cause kept', async () => {

@@ -82,13 +82,13 @@ describe('the web client reads what the vending handler answers', () => {
     expect(vended.clientId).toBe(`${SUB}-phone`);
   });
 
-  it("maps the handler's 403 to a permanent VendingError with its code and message", async () => {
+  it("maps the handler's 403 to a permanent VendingError coded Forbidden, with the handler's code as apiCode and its message", async () => {
     const handler = handlerFor({ IOT_ENDPOINT: 'abc123-ats.iot.eu-west-1.amazonaws.com' });
     const unusableSub = 'user name with spaces';
     const direct = await handler(mqttUrlEvent(idTokenClaims(unusableSub)));
     const { error } = JSON.parse(direct.body ?? 'null') as { error: { code: string; message: string } };
     const failure = await vendMqttUrl({ apiUrl: 'https://api.example.com/', getToken: () => 't', fetch: handlerFetch(handler, unusableSub) }).catch((e: unknown) => e);
-    expect(failure).toMatchObject({ name: 'VendingError', status: 403, code: error.code, message: error.message, permanent: true });
+    expect(failure).toMatchObject({ name: 'VendingError', status: 403, code: 'Forbidden', apiCode: error.code, message: error.message, permanent: true });
   });
 
   it("maps the handler's 503 to a retryable VendingError with its Retry-After", async () => {

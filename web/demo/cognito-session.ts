@@ -104,7 +104,7 @@ export class CognitoSession {
   /**
    * The `getToken` for `connectMqtt`: the cached ID token while it is valid; a new one through
    * `REFRESH_TOKEN_AUTH` when it is about to expire or the API refused it.
-   * @throws CognitoAuthError when no refresh is possible (the local pool issues no refresh token)
+   * @throws CognitoAuthError when no refresh is possible (no refresh token, or Cognito refused it)
    */
   readonly getToken = async (options?: GetTokenOptions): Promise<string> => {
     const fresh = this.#claims.exp - EXPIRY_SLACK_SECONDS > Date.now() / 1000;

@@ -49,6 +49,13 @@ export class FeedPanel {
     this.#empty = empty;
   }
 
+  /** Removes every entry (the user signed out). */
+  clear(): void {
+    this.#entries.clear();
+    this.#list.replaceChildren();
+    this.#empty.hidden = false;
+  }
+
   /** Shows a message as its topic's latest. */
   update(topic: string, payload: string): void {
     let entry = this.#entries.get(topic);

@@ -104,3 +104,11 @@ export function isReadOnlyFeed(grants: readonly GrantView[], topic: string): boo
 export function mayPublish(grants: readonly GrantView[], topic: string): boolean {
   return grants.some((grant) => grant.publish && patternMatches(grant.pattern, topic));
 }
+
+/**
+ * Whether any granted subscribe pattern covers the filter, read as AWS IoT reads it: the filter's
+ * `+` and `#` are literal characters matched against the pattern (`topicfilter/<filter>`).
+ */
+export function maySubscribe(grants: readonly GrantView[], filter: string): boolean {
+  return grants.some((grant) => grant.subscribe && patternMatches(grant.pattern, filter));
+}

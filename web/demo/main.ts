@@ -8,9 +8,11 @@ import { connectMqtt, VendingError, type FetchLike, type MqttConnection } from '
 import { isValidClientSuffix } from '../vend-mqtt-url.js';
 import { CognitoAuthError, CognitoSession } from './cognito-session.js';
 import { FeedPanel } from './feed-panel.js';
-import { describeGrants, isReadOnlyFeed, mayPublish, type GrantView } from './grants.js';
+import { clockTime, OutageWatch, outageText, reconnectedText } from './connection-watch.js';
+import { describeGrants, isReadOnlyFeed, type GrantView } from './grants.js';
 import { GrantsPanel } from './grants-panel.js';
 import { MessageLog } from './message-log.js';
+import { publishRefusalReason, publishRefusalText, subscribeRefusalText, type SentPublish } from './refusals.js';
 import {
   deployedSettings,
   forgetDeployedOutputs,
@@ -103,7 +105,21 @@ let vended = 0;
 /** The current connection's grants, by kind. */
 let grants: GrantView[] = [];
 /** The last PUBLISH sent, to explain a close that follows it at once. */
-let lastPublish: { readonly topic: string; readonly retain: boolean; readonly at: number } | undefined;
+let lastPublish: (SentPublish & { readonly at: number }) | undefined;
+/** The filters the current connection holds (granted), for the per-connection limit's explanation. */
+const subscribed = new Set<string>();
+/** Whether the current connection has been connected before (a later `connect` is a reconnect). */
+let connectedOnce = false;
+/** When the current connection dropped, while it is down. */
+let lostAt: number | undefined;
+/** Whether the page just explained a refusal that closed the connection (no second "lost" line). */
+let refusalReported = false;
+/** SUBSCRIBEs awaiting their answer: a close meanwhile is explained by their callback. */
+let pendingSubscribes = 0;
+/** Turns a reconnect that does not come within a few seconds into an error the user sees. */
+const outage = new OutageWatch((since) => {
+  if (connection !== undefined) reportOutage(connection, since);
+});
 
 function setStatus(target: HTMLElement, text: string, tone: 'ok' | 'error' | 'info' = 'info'): void {
   target.textContent = text;
@@ -111,7 +127,10 @@ function setStatus(target: HTMLElement, text: string, tone: 'ok' | 'error' | 'in
 }
 
 function describeError(error: unknown): string {
-  if (error instanceof VendingError) return `${error.code} (HTTP ${error.status}): ${error.message}`;
+  if (error instanceof VendingError) {
+    const detail = error.status === 0 ? '' : ` (HTTP ${error.status}${error.apiCode === undefined ? '' : `, ${error.apiCode}`})`;
+    return `${error.code}${detail}: ${error.message}`;
+  }
   if (error instanceof CognitoAuthError) return `${error.type}: ${error.message}`;
   return error instanceof Error ? error.message : String(error);
 }
@@ -162,14 +181,21 @@ function reportPublishRefusal(): void {
   const recent = lastPublish;
   lastPublish = undefined;
   if (recent === undefined || Date.now() - recent.at > PUBLISH_REFUSAL_WINDOW_MS) return;
-  const granted = mayPublish(grants, recent.topic);
-  // A publish the grants allow, not retained, was not what closed the connection.
-  if (granted && !recent.retain) return;
-  const why = granted
-    ? 'a retained publish also needs iot:RetainPublish, which this stack does not grant'
-    : 'the topic is not among your publish grants';
-  const text = `Publish to ${recent.topic} refused: AWS IoT closed the connection (${why})`;
+  // A publish within the limits and the grants was not what closed the connection.
+  const reason = publishRefusalReason(recent, grants, false);
+  if (reason === undefined) return;
+  const text = publishRefusalText(recent.topic, reason);
+  refusalReported = true;
   setStatus(ui.publishStatus, text, 'error');
+  log.add('error', text);
+}
+
+/** The connection has not come back within the grace period: say so, and that retrying goes on. */
+function reportOutage(current: MqttConnection, since: number): void {
+  if (connection !== current) return;
+  const text = outageText(since, current.endpoint, settings?.mode === 'local');
+  setState('error');
+  setStatus(ui.connectionStatus, text, 'error');
   log.add('error', text);
 }
 
@@ -193,26 +219,54 @@ async function connect(): Promise<void> {
     return;
   }
   connection = current;
+  connectedOnce = false;
+  lostAt = undefined;
+  pendingSubscribes = 0;
+  subscribed.clear();
   showConnectionDetails(current);
   setState('connecting');
   setStatus(ui.connectionStatus, 'Connecting…');
+  outage.reset();
   const { client } = current;
+  const lost = (): void => {
+    lostAt ??= Date.now();
+    outage.lost();
+  };
   client.on('connect', () => {
+    if (connection !== current) return;
+    const droppedAt = lostAt;
+    lostAt = undefined;
+    refusalReported = false;
+    outage.reset();
     setState('connected');
-    setStatus(ui.connectionStatus, `Connected as ${current.clientId}`, 'ok');
-    log.add('info', `Connected as ${current.clientId}`);
+    const text = connectedOnce && droppedAt !== undefined ? reconnectedText(current.clientId, current.currentUrl, droppedAt) : `Connected as ${current.clientId}`;
+    connectedOnce = true;
+    setStatus(ui.connectionStatus, text, 'ok');
+    log.add('info', text);
   });
-  client.on('reconnect', () => setState('reconnecting'));
+  client.on('reconnect', () => {
+    // Once the outage is reported, its error stays up until a connection succeeds.
+    if (connection === current && !outage.reported) setState('reconnecting');
+  });
   client.on('offline', () => {
+    if (connection !== current) return;
+    // mqtt.js emits `offline` from its own `close` listener, before the page's: explain a refusal first.
+    reportPublishRefusal();
+    lost();
+    if (outage.reported) return;
     setState('offline');
-    setStatus(ui.connectionStatus, 'Connection lost; mqtt.js reconnects with a fresh URL', 'error');
-    log.add('info', 'Connection lost');
+    setStatus(ui.connectionStatus, `Connection lost at ${clockTime(lostAt ?? Date.now())}; reconnecting (mqtt.js retries every second)…`, 'error');
+    // A refusal the page explained (or a SUBSCRIBE's callback is about to) says the server closed it.
+    if (!refusalReported && pendingSubscribes === 0) log.add('info', 'Connection lost; reconnecting');
   });
   client.on('close', () => {
-    if (connection === current) reportPublishRefusal();
-    if (connection === current && state === 'connected') setState('offline');
+    if (connection !== current) return;
+    reportPublishRefusal();
+    lost();
+    if (state === 'connected') setState('offline');
   });
   client.on('error', (error) => {
+    if (connection !== current) return;
     log.add('error', describeError(error));
     if (error instanceof VendingError && error.permanent) {
       // connectMqtt has stopped refreshing: once the current URL expires nothing can reconnect.
@@ -220,6 +274,7 @@ async function connect(): Promise<void> {
     }
   });
   client.on('message', (topic, payload) => {
+    if (connection !== current) return;
     const text = new TextDecoder().decode(payload);
     if (isReadOnlyFeed(grants, topic)) feeds.update(topic, text);
     else log.add('received', text, topic);
@@ -230,26 +285,51 @@ async function disconnect(): Promise<void> {
   const current = connection;
   if (current === undefined) return;
   connection = undefined;
+  outage.reset();
+  lostAt = undefined;
+  lastPublish = undefined;
   await current.end();
   showConnectionDetails(undefined);
+  // A clean session: the subscriptions ended with the connection.
+  subscribed.clear();
+  setStatus(ui.subscribeStatus, '');
+  setStatus(ui.publishStatus, '');
   setState(session ? 'disconnected' : 'signed-out');
   setStatus(ui.connectionStatus, 'Disconnected');
   log.add('info', 'Disconnected');
 }
 
+/** Whether mqtt.js's subscribe error is a SUBACK refusal (0x80) rather than a closed connection. */
+function refusedBySuback(error: Error): boolean {
+  const granted = (error as { packet?: { granted?: unknown } }).packet?.granted;
+  return Array.isArray(granted) && granted.some((code) => typeof code === 'number' && (code & 0x80) !== 0);
+}
+
 function subscribe(): void {
-  const topic = ui.subscribeTopic.value.trim();
-  if (connection === undefined || topic === '') return;
-  setStatus(ui.subscribeStatus, `Subscribing to ${topic}…`);
-  connection.client.subscribe(topic, { qos: 0 }, (error) => {
-    if (error) {
-      // AWS IoT answers an unauthorized SUBSCRIBE with SUBACK 0x80; mqtt.js reports it here.
-      setStatus(ui.subscribeStatus, `Subscription to ${topic} refused: ${error.message}`, 'error');
-      log.add('error', `Subscription to ${topic} refused`);
-    } else {
-      setStatus(ui.subscribeStatus, `Subscribed to ${topic}`, 'ok');
-      log.add('info', `Subscribed to ${topic}`);
+  const filter = ui.subscribeTopic.value.trim();
+  const current = connection;
+  if (current === undefined || filter === '') return;
+  const held = new Set(subscribed);
+  setStatus(ui.subscribeStatus, `Subscribing to ${filter}…`);
+  pendingSubscribes += 1;
+  current.client.subscribe(filter, { qos: 0 }, (error) => {
+    pendingSubscribes = Math.max(0, pendingSubscribes - 1);
+    if (connection !== current) return;
+    if (!error) {
+      subscribed.add(filter);
+      setStatus(ui.subscribeStatus, `Subscribed to ${filter}`, 'ok');
+      log.add('info', `Subscribed to ${filter}`);
+      return;
     }
+    const bySuback = refusedBySuback(error);
+    if (!bySuback) {
+      // mqtt.js would send a SUBSCRIBE that closed the connection again on every reconnect.
+      current.client.unsubscribe(filter);
+      refusalReported = true;
+    }
+    const text = subscribeRefusalText(filter, bySuback ? 'suback' : 'disconnect', grants, held);
+    setStatus(ui.subscribeStatus, text, 'error');
+    log.add('error', text);
   });
 }
 
@@ -258,7 +338,7 @@ function publish(): void {
   const message = ui.publishMessage.value;
   const retain = ui.publishRetain.checked;
   if (connection === undefined || topic === '') return;
-  lastPublish = { topic, retain, at: Date.now() };
+  lastPublish = { topic, payloadBytes: new TextEncoder().encode(message).length, qos: 0, retain, at: Date.now() };
   // QoS 0: AWS IoT disconnects a client that publishes where it may not, and a QoS 1 message
   // would be re-sent (and refused) on every reconnect.
   connection.client.publish(topic, message, { qos: 0, retain }, (error) => {
@@ -294,9 +374,25 @@ async function signIn(): Promise<void> {
   setState('disconnected');
 }
 
+/** Forgets everything that belonged to the signed-in user: fields, statuses, counters, messages. */
+function clearUserState(): void {
+  vended = 0;
+  grants = [];
+  lastPublish = undefined;
+  refusalReported = false;
+  subscribed.clear();
+  for (const field of [ui.username, ui.password, ui.subscribeTopic, ui.publishTopic, ui.publishMessage]) field.value = '';
+  ui.publishRetain.checked = false;
+  for (const status of [ui.connectionStatus, ui.subscribeStatus, ui.publishStatus]) setStatus(status, '');
+  showConnectionDetails(undefined);
+  feeds.clear();
+  log.clear();
+}
+
 async function signOut(): Promise<void> {
   await disconnect();
   session = undefined;
+  clearUserState();
   setStatus(ui.authStatus, 'Signed out');
   setState('signed-out');
 }
