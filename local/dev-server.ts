@@ -150,6 +150,11 @@ export interface LocalStack {
   readonly userPool: LocalUserPool;
   /** The simulated device, when one runs: its topic and how many readings it published. */
   readonly device: SimulatedDevice | undefined;
+  /**
+   * How many `GET /mqtt-url` requests this stack answered with 200 (URLs vended), and how many it
+   * refused (any other status: 401 from the authorizer, the Lambda's 4xx, 429 and 5xx).
+   */
+  readonly vends: { readonly vended: number; readonly refused: number };
   /** Drops every open MQTT connection, as a network failure would; returns how many. */
   dropMqttConnections(): number;
   /** Stops everything: MQTT connections, broker, HTTP server and its sockets, STS. Safe to call twice. */
@@ -257,6 +262,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     let upgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void = (_request, socket) => socket.destroy();
     // Set once listening; until then no request can arrive.
     let port = 0;
+    const vends = { vended: 0, refused: 0 };
     server = createServer((request, response) => {
       const started = performance.now();
       // Node's parser admits only known methods; the path is the client's, hence quoted.
@@ -334,7 +340,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         else await userPool.handleHttp(request, response);
       } else if (path === '/mqtt-url') {
         // API Gateway answers any method without a route with 404 {"message":"Not Found"}.
-        if (method === 'GET') await mqttUrlRoute(request, response);
+        if (method === 'GET') {
+          response.once('finish', () => {
+            if (response.statusCode === 200) vends.vended += 1;
+            else vends.refused += 1;
+          });
+          await mqttUrlRoute(request, response);
+        }
         else if (method === 'OPTIONS') sendPreflight(response, origin, 'GET');
         else sendJson(response, 404, { message: 'Not Found' });
       } else if (method !== 'GET' && method !== 'HEAD') {
@@ -365,6 +377,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     let stopped: Promise<void> | undefined;
     return {
+      vends,
       url: origin,
       port,
       sts,

@@ -1,7 +1,13 @@
 /**
- * The browser client: sign in elsewhere, then `connectMqtt` vends a presigned URL from the API,
- * connects to AWS IoT with mqtt.js, and keeps a fresh URL ready so every reconnect uses a URL
- * that is still valid. Works in browsers (native WebSocket, `fetch`) and in Node 20 (mqtt.js's `ws`).
+ * The browser client: sign in elsewhere, then `connectMqtt` vends a presigned URL from the API and
+ * connects to AWS IoT with mqtt.js. It vends again only when a connection is being opened and the
+ * URL it holds is no longer usable, so a tab whose connection stays up makes no further API calls.
+ * Works in browsers (native WebSocket, `fetch`) and in Node 20 (mqtt.js's `ws`).
+ *
+ * mqtt.js reads the WebSocket URL synchronously. Rather than keep a spare URL fresh for that moment
+ * (a vend every few minutes per connected tab), `connectMqtt` holds mqtt.js's `client.connect()`
+ * call until a usable URL is at hand, and lets mqtt.js build its own WebSocket then: see
+ * `connect-gate.ts` for the seam and why it was chosen over a deferred stream or `createWebsocket`.
  *
  * @example
  * ```ts
@@ -17,14 +23,15 @@
 // default export, so the named `connect` cannot be imported in a way that works in both worlds.
 import mqtt from 'mqtt';
 import type { IClientOptions, MqttClient } from 'mqtt';
+import { ConnectGate, type ConnectionUrl } from './connect-gate.js';
 import { ConnectMqttOptionError } from './errors.js';
-import { FreshUrlKeeper, type VendReason } from './fresh-url-keeper.js';
 import type { FetchLike, GetToken, ReceivedMqttUrl, VendedTopics } from './types.js';
+import { UrlSupply } from './url-supply.js';
 import { mqttUrlVendor } from './vend-mqtt-url.js';
-import { EXPIRY_MARGIN_MS } from './vended-url.js';
 
+export type { ConnectionUrl } from './connect-gate.js';
 export { codeForStatus, ConnectMqttOptionError, VendingError } from './errors.js';
-export type { VendReason } from './fresh-url-keeper.js';
+export type { VendReason } from './url-supply.js';
 export type { FetchLike, GetToken, GetTokenOptions, VendedMqttUrl, VendedTopics } from './types.js';
 export { vendMqttUrl, type VendMqttUrlOptions } from './vend-mqtt-url.js';
 
@@ -61,8 +68,9 @@ export interface ConnectMqttOptions {
   readonly clientSuffix?: string;
   /**
    * Extra mqtt.js options (keepalive, reconnectPeriod, will, …). The URL, host and client ID come
-   * from the vended answer and cannot be set here. With `reconnectPeriod: 0` URL refreshing stops
-   * at the first `close` (call `connectMqtt` again rather than `client.reconnect()`).
+   * from the vended answer and cannot be set here. With `reconnectPeriod: 0` mqtt.js does not
+   * reconnect, so nothing is vended after the first `close` (call `connectMqtt` again rather than
+   * `client.reconnect()`).
    * @default - `protocolVersion: 4` (MQTT 3.1.1), `clean: true`, mqtt.js's 1 s `reconnectPeriod`
    */
   readonly mqttOptions?: ConnectMqttClientOptions;
@@ -71,21 +79,13 @@ export interface ConnectMqttOptions {
    * @default - `globalThis.fetch`
    */
   readonly fetch?: FetchLike;
-}
-
-/**
- * The vended URL behind the latest connection attempt, described without the URL itself (a bearer
- * secret): why and when it was vended, when it expires, and how many attempts have used it.
- */
-export interface ConnectionUrl {
-  /** Why it was vended: by `connectMqtt` itself, ahead of time (`prefetch`), or for a reconnect. */
-  readonly vendedFor: VendReason;
-  /** Local time (`Date.now()`) the vending request was sent. */
-  readonly vendedAt: number;
-  /** When the URL stops being accepted, ISO-8601 (server clock). */
-  readonly expiresAt: string;
-  /** How many connection attempts have used it so far, the latest included (1 for a first use). */
-  readonly attempts: number;
+  /**
+   * Keep the next URL ready ahead of time, as earlier versions did: a vend at 80 % of each URL's
+   * life or 60 s before it expires (about 16 per connected tab-hour with 300 s URLs), so that a
+   * reconnect never waits for the API. For apps that prefer zero added reconnect latency over cost.
+   * @default false - vend only when a connection is being opened and the held URL is no longer usable
+   */
+  readonly prefetch?: boolean;
 }
 
 /** A live connection made by {@link connectMqtt}. */
@@ -93,12 +93,13 @@ export interface MqttConnection {
   /**
    * The mqtt.js client, already connecting. Listen to `connect`, `close`, `offline`, `message`.
    *
-   * Failed background URL refreshes are emitted as `error` events carrying the `VendingError` (or
-   * the error thrown by `getToken`); network failures, 5xx, 408 and 429 are retried with backoff.
-   * A refusal that retrying cannot fix (HTTP 400, 401 after the token refresh, 403, … — the
-   * `VendingError` has `permanent: true`) is emitted once and refreshing stops for good: the client
-   * keeps its current connection, but once the last URL expires it cannot reconnect. Sign the user
-   * in again, `end()` this connection and call `connectMqtt` anew.
+   * Failed vends (on the way to a reconnect, or ahead of time with `prefetch`) are emitted as
+   * `error` events carrying the `VendingError` (or the error thrown by `getToken`); network
+   * failures, 5xx, 408 and 429 are retried with backoff, never sooner than `Retry-After`. A refusal
+   * that retrying cannot fix (HTTP 400, 401 after the token refresh, 403, … — the `VendingError` has
+   * `permanent: true`) is emitted once and vending stops for good. If a reconnect needed that URL,
+   * the client is ended (`end` event): nothing could reconnect it. With `prefetch` a connection
+   * that is up stays up until it drops. Sign the user in again and call `connectMqtt` anew.
    */
   readonly client: MqttClient;
   /** The MQTT client ID the credentials allow (`<sub>` or `<sub>-<clientSuffix>`). */
@@ -111,21 +112,13 @@ export interface MqttConnection {
   readonly region: string;
   /**
    * The URL the latest connection attempt used (read it on `connect` to tell a user whether the
-   * connection came back on the URL held ready or on a newly vended one). `undefined` before the
-   * first attempt.
+   * connection came back on the URL it already held or on a newly vended one, and how long that
+   * vend took). `undefined` before the first attempt.
    */
   readonly currentUrl: ConnectionUrl | undefined;
-  /** Stops the URL refresh timer, aborts a refresh in flight and ends the client. Idempotent. */
+  /** Aborts a vend in flight (and, with `prefetch`, the timer) and ends the client. Idempotent. */
   end(): Promise<void>;
 }
-
-/**
- * A URL that failed to connect this many times is replaced by a new vend; after each replacement
- * that also fails, twice as many attempts are needed (capped), so a dead endpoint is not met with a
- * vend per attempt. Success resets it.
- */
-const FAILED_ATTEMPTS_BEFORE_REPLACING = 2;
-const MAX_REPLACEMENT_BACKOFF_EXPONENT = 4;
 
 function validateMqttOptions(mqttOptions: unknown): ConnectMqttClientOptions {
   if (mqttOptions === undefined) return {};
@@ -142,20 +135,21 @@ function validateMqttOptions(mqttOptions: unknown): ConnectMqttClientOptions {
 }
 
 /**
- * Vends a presigned URL, connects to AWS IoT with mqtt.js and keeps the next URL ready.
+ * Vends a presigned URL and connects to AWS IoT with mqtt.js; vends again only when a connection is
+ * being opened and the held URL is no longer usable.
  *
  * - Calls `GET <apiUrl>/mqtt-url[?clientSuffix=…]` with `Authorization: Bearer <await getToken()>`;
  *   on 401 it calls `getToken({ forceRefresh: true })` once and retries.
  * - Connects with the vended `clientId`, MQTT 3.1.1 and a clean session unless `mqttOptions` says
  *   otherwise, with mqtt.js's automatic reconnects.
- * - Prefetches the next URL at 80 % of the current one's life or 60 s before it expires, whichever
- *   is sooner (with jitter), and hands mqtt.js the freshest unexpired URL on every (re)connect
- *   through `transformWsUrl`. A dropped connection whose URL would be stale by the next attempt
- *   triggers an immediate refresh, and so does a URL that failed to connect twice in a row (then
- *   4, 8, 16, 32 times after each replacement that fails too), so the client recovers when an
- *   endpoint that forgot the URL's session comes back. Refreshing stops when the client ends, when
- *   it closes with `reconnectPeriod: 0`, and after a permanent refusal (see {@link MqttConnection.client}).
- *   {@link MqttConnection.currentUrl} says which URL the latest attempt used.
+ * - Every reconnect attempt reuses the held URL while it is usable (until 5 s before it expires).
+ *   Otherwise the attempt waits for a new vend: started as soon as a live connection drops, so it
+ *   runs during mqtt.js's `reconnectPeriod`. A URL that failed to connect twice in a row (then 4, 8,
+ *   16, 32 times after each replacement that fails too) is replaced as well, so the client recovers
+ *   when an endpoint that forgot the URL's session comes back. Failed vends are retried with backoff
+ *   (1 s doubling to 30 s, never sooner than `Retry-After`); after two failed attempts in a row the
+ *   next attempts are spaced out the same way. A connected tab makes no API calls at all (unless
+ *   `prefetch: true`). {@link MqttConnection.currentUrl} says which URL the latest attempt used.
  *
  * Resolves once the first URL is vended and the client is created; it does not wait for CONNACK.
  *
@@ -166,41 +160,29 @@ export async function connectMqtt(options: ConnectMqttOptions): Promise<MqttConn
   if (typeof options !== 'object' || options === null) {
     throw new ConnectMqttOptionError('options', 'must be an object', options);
   }
-  const { apiUrl, getToken, clientSuffix, fetch } = options;
-  // Validates apiUrl, clientSuffix and getToken here, once: every refresh reuses the result.
+  const { apiUrl, getToken, clientSuffix, fetch, prefetch } = options;
+  // Validates apiUrl, clientSuffix and getToken here, once: every later vend reuses the result.
   const vend: (signal?: AbortSignal) => Promise<ReceivedMqttUrl> = mqttUrlVendor({ apiUrl, getToken, clientSuffix, fetch });
   if (fetch !== undefined && typeof fetch !== 'function') {
     throw new ConnectMqttOptionError('fetch', 'must be a fetch-compatible function', fetch);
+  }
+  if (prefetch !== undefined && typeof prefetch !== 'boolean') {
+    throw new ConnectMqttOptionError('prefetch', 'must be true or false', prefetch);
   }
   const mqttOptions = validateMqttOptions(options.mqttOptions);
 
   const first = await vend();
 
   let client: MqttClient | undefined;
-  const keeper = new FreshUrlKeeper({
+  const supply = new UrlSupply({
     initial: first,
     vend,
-    onRefreshError: (error) => {
+    prefetch,
+    onVendError: (error) => {
       client?.emit('error', error instanceof Error ? error : new Error(String(error)));
     },
   });
-
-  // What the latest attempt used, and how the attempts with the current URL went.
-  let currentUrl: ConnectionUrl | undefined;
-  let currentUrlText: string | undefined;
-  let attemptConnected = false;
-  let failedWithUrl = 0;
-  let replacements = 0;
-  const useUrl = (): string => {
-    const url = keeper.urlForConnection();
-    const { url: held, reason } = keeper.latest;
-    const reused = url === currentUrlText;
-    if (!reused) failedWithUrl = 0;
-    currentUrlText = url;
-    currentUrl = { vendedFor: reason, vendedAt: held.requestedAt, expiresAt: held.expiresAt, attempts: reused && currentUrl !== undefined ? currentUrl.attempts + 1 : 1 };
-    attemptConnected = false;
-    return url;
-  };
+  const gate = new ConnectGate({ supply });
 
   // mqtt.js only sees the bare endpoint; the signed query is added by transformWsUrl so that it
   // never sits in client.options, where application code might log it.
@@ -211,43 +193,16 @@ export async function connectMqtt(options: ConnectMqttOptions): Promise<MqttConn
       clean: true,
       ...mqttOptions,
       clientId: first.clientId,
-      transformWsUrl: useUrl,
+      transformWsUrl: () => gate.urlForAttempt(),
     });
   } catch (error) {
-    keeper.stop();
+    gate.stop();
     throw error;
   }
   const connected = client;
-
-  connected.on('connect', () => {
-    attemptConnected = true;
-    failedWithUrl = 0;
-    replacements = 0;
-  });
-  connected.on('close', () => {
-    // mqtt.js does not reconnect with reconnectPeriod 0, so no URL will be needed again.
-    if (connected.options.reconnectPeriod === 0) {
-      keeper.stop();
-      return;
-    }
-    if (connected.disconnecting) return;
-    if (!attemptConnected) {
-      // The attempt never got a CONNACK: the handshake was refused (the URL's session is unknown
-      // to a restarted endpoint, say) or the endpoint is unreachable. Retrying the same URL for ever
-      // would never recover from the first, so after a few failures the URL is replaced.
-      failedWithUrl += 1;
-      if (failedWithUrl >= FAILED_ATTEMPTS_BEFORE_REPLACING * 2 ** Math.min(replacements, MAX_REPLACEMENT_BACKOFF_EXPONENT)) {
-        failedWithUrl = 0;
-        replacements += 1;
-        keeper.replace();
-        return;
-      }
-    }
-    const nextAttemptAt = Date.now() + (connected.options.reconnectPeriod ?? 1000) + EXPIRY_MARGIN_MS;
-    if (!keeper.isUsable(nextAttemptAt)) void keeper.refresh();
-  });
-  // Someone called client.end() directly: nothing will reconnect, so stop refreshing.
-  connected.on('end', () => keeper.stop());
+  // The constructor has started the first attempt with the URL just vended. Every later attempt
+  // (mqtt.js's reconnect timer, client.reconnect()) calls connect() and goes through the gate.
+  gate.attach(connected);
 
   let ending: Promise<void> | undefined;
   return {
@@ -257,11 +212,11 @@ export async function connectMqtt(options: ConnectMqttOptions): Promise<MqttConn
     endpoint: first.endpoint,
     region: first.region,
     get currentUrl() {
-      return currentUrl;
+      return gate.currentUrl;
     },
     end: () => {
       ending ??= (async () => {
-        keeper.stop();
+        gate.stop();
         await connected.endAsync();
       })();
       return ending;

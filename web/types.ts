@@ -51,6 +51,8 @@ export interface VendedMqttUrl {
 export interface ReceivedMqttUrl extends VendedMqttUrl {
   /** Local `Date.now()` when the request was sent (the URL was signed after this). */
   readonly requestedAt: number;
+  /** Local `Date.now()` when the answer had arrived: `receivedAt - requestedAt` is the vend's round trip. */
+  readonly receivedAt: number;
   /** How long the URL is valid, from its own `X-Amz-Date` to `expiresAt` (both server clock), ms. */
   readonly lifetimeMs: number;
   /** Local time (ms) after which the URL is no longer used for a new connection. */

@@ -180,7 +180,7 @@ async function vendValidated(
   } catch (cause) {
     throw new VendingError(200, 'InvalidResponse', 'The vending API answered with a body that is not JSON', { cause });
   }
-  return receiveMqttUrl(parseVendedMqttUrl(body), requestedAt);
+  return receiveMqttUrl(parseVendedMqttUrl(body), requestedAt, Date.now());
 }
 
 /**

@@ -102,11 +102,12 @@ export function urlLifetimeMs(vended: VendedMqttUrl, requestedAt: number): numbe
  * Anchors a vended URL on the local clock.
  * @param vended the validated body
  * @param requestedAt local `Date.now()` when the request was sent
+ * @param receivedAt local `Date.now()` when the answer had arrived (default: `requestedAt`)
  * @throws VendingError (`InvalidResponse`) when the URL is already expired on arrival
  */
-export function receiveMqttUrl(vended: VendedMqttUrl, requestedAt: number): ReceivedMqttUrl {
+export function receiveMqttUrl(vended: VendedMqttUrl, requestedAt: number, receivedAt: number = requestedAt): ReceivedMqttUrl {
   const lifetimeMs = urlLifetimeMs(vended, requestedAt);
   if (!(lifetimeMs > 0)) throw invalid('the URL is already expired');
   const margin = Math.min(EXPIRY_MARGIN_MS, lifetimeMs * 0.1);
-  return { ...vended, requestedAt, lifetimeMs, usableUntil: requestedAt + lifetimeMs - margin };
+  return { ...vended, requestedAt, receivedAt, lifetimeMs, usableUntil: requestedAt + lifetimeMs - margin };
 }

@@ -10,3 +10,4 @@ console.log(`node ${process.version}, ${process.arch}\n`);
 await runSignerBench();
 console.log('');
 await runVendingBench();
+console.log(''); await (await import('./reconnect-bench.js')).runReconnectBench();

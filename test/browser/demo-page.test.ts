@@ -2,9 +2,9 @@
  * The demo page in Chromium (the system's, or the one `npm ci` brought: see launch-chromium.ts;
  * driven by playwright-core, which never downloads a browser)
  * against the local stack started in-process: sign in, connect, publish and receive; a second user
- * in another browser context sees nothing of the first and is refused the first user's topic; a
- * dropped connection comes back with the prefetched URL, and says so; stack settings from a link are only a
- * proposal until the user confirms them.
+ * in another browser context sees nothing of the first and is refused the first user's topic; stack
+ * settings from a link are only a proposal until the user confirms them. Reconnects and the URLs they
+ * vend (or not) are in demo-reconnect.test.ts.
  */
 import { mkdir } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page, WebSocket } from 'playwright-core';
@@ -49,14 +49,10 @@ async function newContext(): Promise<BrowserContext> {
   return context;
 }
 
-/**
- * Opens the demo page in a new browser context and signs `username` in.
- * @param options.fakeClock install Playwright's clock before the page loads, so a test can jump ahead
- */
-async function signIn(username: string, options: { fakeClock?: boolean } = {}): Promise<DemoUser> {
+/** Opens the demo page in a new browser context and signs `username` in. */
+async function signIn(username: string): Promise<DemoUser> {
   const { stack: local } = running();
   const context = await newContext();
-  if (options.fakeClock) await context.clock.install();
   const page = await context.newPage();
   const vended: Array<{ url: string; clientId: string }> = [];
   const sockets: WebSocket[] = [];
@@ -108,11 +104,6 @@ async function received(page: Page, text: string): Promise<string> {
   const entry = page.locator('[data-testid="log-entry"][data-kind="received"]').filter({ hasText: text });
   await entry.waitFor();
   return (await entry.locator('.topic').textContent()) ?? '';
-}
-
-/** `20240501T120000Z` → `2024-05-01T12:00:00Z`. */
-function amzDateToIso(value: string): string {
-  return value.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z');
 }
 
 function receivedTexts(page: Page): Promise<string[]> {
@@ -267,42 +258,5 @@ describe('demo page in Chromium against the local stack', () => {
     await page.getByRole('button', { name: 'Back to the local stack' }).click();
     await page.getByTestId('mode-banner').filter({ hasText: 'Local stack' }).waitFor();
     await context.close();
-  });
-
-  it('a dropped connection reconnects with the freshly prefetched URL', async () => {
-    const carol = await signIn('carol', { fakeClock: true });
-    await connect(carol);
-    const { page } = carol;
-    expect(carol.vended).toHaveLength(1);
-    expect(carol.sockets).toHaveLength(1);
-
-    // Signing is deterministic per second: let the stack's (real) clock reach the next second so
-    // the prefetched URL differs from the first one.
-    const signedAt = Date.parse(amzDateToIso(new URL(carol.vended[0]?.url ?? '').searchParams.get('X-Amz-Date') ?? ''));
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, signedAt + 1_050 - Date.now())));
-    // The page prefetches the next URL at most 240 s into a 300 s URL's life; jump past that.
-    const prefetched = page.waitForResponse((r) => new URL(r.url()).pathname === '/mqtt-url' && r.status() === 200);
-    await page.clock.fastForward('04:01');
-    await prefetched;
-    await page.getByTestId('vend-count').filter({ hasText: '2' }).waitFor();
-    expect(carol.sockets).toHaveLength(1); // prefetching did not disturb the connection
-
-    const reopened = page.waitForEvent('websocket');
-    await page.getByRole('button', { name: 'Drop connection' }).click();
-    await page.locator('[data-testid="connection-state"][data-state="offline"]').waitFor();
-    const socket = await reopened;
-    await connected(page);
-
-    expect(carol.vended).toHaveLength(2);
-    const [first, second] = carol.vended;
-    // Compared, never printed: the URLs are bearer secrets.
-    expect(second?.url !== first?.url, 'the prefetch vended a new URL').toBe(true);
-    expect(socket.url() === second?.url, 'the reconnect used the newest vended URL').toBe(true);
-    // And the page says so, rather than claiming a URL vended for the reconnect.
-    expect(await page.getByTestId('connection-status').textContent()).toMatch(/^Reconnected as .+ with the prefetched URL \(fetched ahead at .+; valid until .+\)$/);
-
-    await subscribe(page);
-    await publish(page, 'carol is back');
-    await received(page, 'carol is back');
   });
 });

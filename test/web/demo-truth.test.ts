@@ -3,7 +3,7 @@
  * reconnect used, when an outage is reported, and how long log texts are cut.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { OutageWatch, outageText, reconnectedText } from '../../web/demo/connection-watch.js';
+import { duration, OutageWatch, outageText, reconnectedText, urlText } from '../../web/demo/connection-watch.js';
 import { describeGrants, maySubscribe } from '../../web/demo/grants.js';
 import { shownText } from '../../web/demo/message-log.js';
 import { publishRefusalReason, publishRefusalText, subscribeRefusalText } from '../../web/demo/refusals.js';
@@ -49,18 +49,31 @@ describe('refusal explanations', () => {
 
 describe('reconnect and outage words', () => {
   const lostAt = Date.parse('2026-01-01T12:00:00Z');
-  const url = { expiresAt: '2026-01-01T12:05:00Z', attempts: 1 };
+  const back = lostAt + 1_234;
+  const url = { expiresAt: '2026-01-01T12:05:00Z', usableUntil: Date.parse('2026-01-01T12:04:55Z'), attempts: 1, vendDurationMs: 23 };
 
-  it('tells a URL vended after the drop from the one held ready', () => {
-    expect(reconnectedText('id', { ...url, vendedFor: 'reconnect', vendedAt: lostAt + 1500 }, lostAt)).toMatch(/^Reconnected as id with a newly vended URL \(vended at .+, after the drop; valid until .+\)$/);
-    expect(reconnectedText('id', { ...url, vendedFor: 'prefetch', vendedAt: lostAt - 60_000 }, lostAt)).toMatch(/^Reconnected as id with the prefetched URL \(fetched ahead at /);
-    expect(reconnectedText('id', { ...url, vendedFor: 'connect', vendedAt: lostAt - 60_000 }, lostAt)).toMatch(/^Reconnected as id with the URL vended when you connected \(at /);
-    expect(reconnectedText('id', { ...url, vendedFor: 'reconnect', vendedAt: lostAt - 60_000 }, lostAt)).toMatch(/for an earlier reconnect/);
-    expect(reconnectedText('id', undefined, lostAt)).toBe('Reconnected as id');
+  it('says how long the connection was gone, and whether the reconnect needed a vend', () => {
+    expect(reconnectedText('id', { ...url, vendedFor: 'reconnect', vendedAt: lostAt + 5 }, lostAt, back)).toMatch(
+      /^Reconnected as id after 1\.2 s with a newly vended URL, as the one held was no longer usable \(vended at .+ in 23 ms; valid until .+\)$/,
+    );
+    expect(reconnectedText('id', { ...url, vendedFor: 'connect', vendedAt: lostAt - 60_000 }, lostAt, back)).toMatch(
+      /^Reconnected as id after 1\.2 s with the URL vended when you connected, still usable: no new vend \(vended at .+; valid until .+\)$/,
+    );
+    expect(reconnectedText('id', { ...url, vendedFor: 'prefetch', vendedAt: lostAt - 60_000 }, lostAt, back)).toMatch(/^Reconnected as id after 1\.2 s with the prefetched URL, no new vend \(fetched ahead at /);
+    expect(reconnectedText('id', { ...url, vendedFor: 'reconnect', vendedAt: lostAt - 60_000 }, lostAt, back)).toMatch(/for an earlier reconnect, still usable: no new vend/);
+    expect(reconnectedText('id', undefined, lostAt, lostAt + 850)).toBe('Reconnected as id after 850 ms');
+  });
+
+  it('describes the URL in use without the URL itself', () => {
+    expect(urlText({ ...url, vendedFor: 'reconnect', vendedAt: lostAt })).toMatch(/^vended for a reconnect at .+ in 23 ms; valid until .+$/);
+    expect(urlText({ ...url, vendedFor: 'connect', vendedAt: lostAt })).toMatch(/^vended when you connected at /);
+    expect(urlText(undefined)).toBe('–');
+    expect(duration(999)).toBe('999 ms');
+    expect(duration(61_000)).toBe('61.0 s');
   });
 
   it('names the endpoint, and the local stack when the page runs against it', () => {
-    expect(outageText(lostAt, '127.0.0.1:3000', true)).toMatch(/^No connection since .+: 127\.0\.0\.1:3000 cannot be reached or refuses the connection\. Is the local stack \(npm run dev\) still running\? Still retrying every second\.$/);
+    expect(outageText(lostAt, '127.0.0.1:3000', true)).toMatch(/^No connection since .+: 127\.0\.0\.1:3000 cannot be reached or refuses the connection\. Is the local stack \(npm run dev\) still running\? Still retrying, less often as the outage goes on\.$/);
     expect(outageText(lostAt, 'abc-ats.iot.eu-west-1.amazonaws.com', false)).not.toContain('npm run dev');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { prefetchDelayMs, retryDelayMs } from '../../web/refresh-schedule.js';
+import { attemptDelayMs, prefetchDelayMs, retryDelayMs } from '../../web/refresh-schedule.js';
 
 describe('prefetchDelayMs', () => {
   it('prefetches a 300 s URL 60 s before expiry (= 80 % of its life) without jitter', () => {
@@ -37,5 +37,15 @@ describe('retryDelayMs', () => {
   it('never retries sooner than Retry-After', () => {
     expect(retryDelayMs(1, 12, 1)).toBe(12_000);
     expect(retryDelayMs(6, 5, 1)).toBe(30_000);
+  });
+});
+
+describe('attemptDelayMs', () => {
+  it('adds nothing for the first two failed attempts, then 1 s doubling to 30 s', () => {
+    expect([0, 1, 2, 3, 4, 5, 6, 7, 50].map((n) => attemptDelayMs(n, 1))).toEqual([0, 0, 1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000]);
+  });
+
+  it('jitters down to 75 % of the step', () => {
+    expect(attemptDelayMs(3, 0)).toBe(1_500);
   });
 });

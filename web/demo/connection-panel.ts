@@ -1,0 +1,198 @@
+/**
+ * The "Connect" panel: connects with `connectMqtt`, tells what happens to the connection (connected,
+ * lost, reconnected after how long and with which URL, an outage that lasts), counts the URLs the
+ * API handed out, and drops or ends the connection on request.
+ *
+ * "URLs vended" counts every successful `GET /mqtt-url` answer the page received, through the `fetch`
+ * it gives `connectMqtt`: the first vend, and one per reconnect whose URL was no longer usable (or,
+ * with `prefetch`, ahead of time). So "Drop connection" adds one only when the URL held has expired,
+ * and the status line says which URL the reconnect used.
+ */
+import { connectMqtt, VendingError, type FetchLike, type MqttConnection } from '../connect-mqtt.js';
+import { clockTime, OutageWatch, outageText, reconnectedText, urlText } from './connection-watch.js';
+import { describeGrants } from './grants.js';
+import { describeError, feeds, grantsPanel, log, setStatus, ui } from './page.js';
+import { closeIsExplained, connectionRestored, forgetLastPublish, reportPublishRefusal, resetPubSub, showMessage } from './pubsub-panel.js';
+import { demo, render, setState } from './state.js';
+
+/** Whether the current connection has been connected before (a later `connect` is a reconnect). */
+let connectedOnce = false;
+/** When the current connection dropped, while it is down. */
+let lostAt: number | undefined;
+/** Turns a reconnect that does not come within a few seconds into an error the user sees. */
+const outage = new OutageWatch((since) => {
+  if (demo.connection !== undefined) reportOutage(demo.connection, since);
+});
+
+/**
+ * The page's `fetch` for connectMqtt: counts the URLs vended so the page (and its tests) can show
+ * them, and says so while a dropped connection waits for a new URL.
+ */
+const countingFetch: FetchLike = async (input, init) => {
+  if (demo.connection !== undefined && lostAt !== undefined && !outage.reported) {
+    setStatus(ui.connectionStatus, `Connection lost at ${clockTime(lostAt)}; the URL held is no longer usable, so the page asks the API for a new one…`, 'error');
+  }
+  const response = await fetch(input, init);
+  if (response.ok) {
+    demo.vended += 1;
+    render();
+  }
+  return response;
+};
+
+/** Shows (or clears) the connection's client ID, topics, endpoint and grants. */
+export function showConnectionDetails(current: MqttConnection | undefined): void {
+  ui.clientId.textContent = current?.clientId ?? '–';
+  ui.publishTopics.textContent = current ? current.topics.publish.join(', ') : '–';
+  ui.subscribeTopics.textContent = current ? current.topics.subscribe.join(', ') : '–';
+  ui.endpoint.textContent = current ? `${current.endpoint} (${current.region})` : '–';
+  ui.currentUrl.textContent = urlText(current?.currentUrl);
+  const claims = demo.session?.claims;
+  demo.grants = current && claims ? describeGrants(current.topics, { sub: claims.sub, groups: claims.groups ?? [] }) : [];
+  grantsPanel.show(current ? demo.grants : undefined);
+}
+
+/** The connection has not come back within the grace period: say so, and that retrying goes on. */
+function reportOutage(current: MqttConnection, since: number): void {
+  if (demo.connection !== current) return;
+  const text = outageText(since, current.endpoint, demo.settings?.mode === 'local');
+  setState('error');
+  setStatus(ui.connectionStatus, text, 'error');
+  log.add('error', text);
+}
+
+/** Vends a URL and connects; then follows the connection's events. */
+export async function connect(): Promise<void> {
+  const { session, settings } = demo;
+  if (session === undefined || settings === undefined || demo.connection !== undefined) return;
+  const suffix = ui.clientSuffix.value.trim();
+  setState('vending');
+  setStatus(ui.connectionStatus, 'Asking the API for a presigned URL…');
+  let current: MqttConnection;
+  try {
+    current = await connectMqtt({
+      apiUrl: settings.apiUrl,
+      getToken: session.getToken,
+      fetch: countingFetch,
+      ...(suffix === '' ? {} : { clientSuffix: suffix }),
+    });
+  } catch (error) {
+    setState('error');
+    setStatus(ui.connectionStatus, `Could not connect: ${describeError(error)}`, 'error');
+    log.add('error', `Vending failed: ${describeError(error)}`);
+    return;
+  }
+  demo.connection = current;
+  connectedOnce = false;
+  lostAt = undefined;
+  resetPubSub();
+  showConnectionDetails(current);
+  setState('connecting');
+  setStatus(ui.connectionStatus, 'Connecting…');
+  outage.reset();
+  follow(current);
+}
+
+function follow(current: MqttConnection): void {
+  const { client } = current;
+  const lost = (): void => {
+    lostAt ??= Date.now();
+    outage.lost();
+  };
+  client.on('connect', () => {
+    if (demo.connection !== current) return;
+    const droppedAt = lostAt;
+    lostAt = undefined;
+    connectionRestored();
+    outage.reset();
+    setState('connected');
+    ui.currentUrl.textContent = urlText(current.currentUrl);
+    const now = Date.now();
+    const reconnect = connectedOnce && droppedAt !== undefined;
+    const text = reconnect ? reconnectedText(current.clientId, current.currentUrl, droppedAt, now) : `Connected as ${current.clientId}`;
+    connectedOnce = true;
+    setStatus(ui.connectionStatus, text, 'ok');
+    // The same figures, exact, for whoever measures the page (its tests do): how long the connection
+    // was gone, and the round trip of the vend it waited for ('' when it needed none).
+    const url = current.currentUrl;
+    ui.connectionStatus.dataset['reconnectMs'] = reconnect ? String(now - droppedAt) : '';
+    ui.connectionStatus.dataset['vendMs'] = reconnect && url !== undefined && url.vendedAt >= droppedAt ? String(url.vendDurationMs) : '';
+    log.add('info', text);
+  });
+  client.on('reconnect', () => {
+    // Once the outage is reported, its error stays up until a connection succeeds.
+    if (demo.connection === current && !outage.reported) setState('reconnecting');
+  });
+  client.on('offline', () => {
+    if (demo.connection !== current) return;
+    // mqtt.js emits `offline` from its own `close` listener, before the page's: explain a refusal first.
+    reportPublishRefusal();
+    lost();
+    if (outage.reported) return;
+    setState('offline');
+    setStatus(ui.connectionStatus, `Connection lost at ${clockTime(lostAt ?? Date.now())}; reconnecting…`, 'error');
+    // A refusal the page explained (or a SUBSCRIBE's callback is about to) says the server closed it.
+    if (!closeIsExplained()) log.add('info', 'Connection lost; reconnecting');
+  });
+  client.on('close', () => {
+    if (demo.connection !== current) return;
+    reportPublishRefusal();
+    lost();
+    if (demo.state === 'connected') setState('offline');
+  });
+  client.on('error', (error) => {
+    if (demo.connection !== current) return;
+    log.add('error', describeError(error));
+    if (error instanceof VendingError && error.permanent) {
+      // connectMqtt has stopped vending: a reconnect that needs a new URL cannot happen.
+      setStatus(ui.connectionStatus, `The API refused a new URL (${error.code}); sign in again to keep connecting`, 'error');
+    }
+  });
+  client.on('end', () => {
+    // connectMqtt ended the client itself: a permanent refusal left nothing to reconnect with.
+    if (demo.connection !== current) return;
+    outage.reset();
+    setState('error');
+  });
+  client.on('message', (topic, payload) => {
+    if (demo.connection !== current) return;
+    showMessage(topic, payload, feeds);
+  });
+}
+
+/** Ends the connection on request. */
+export async function disconnect(): Promise<void> {
+  const current = demo.connection;
+  if (current === undefined) return;
+  demo.connection = undefined;
+  outage.reset();
+  lostAt = undefined;
+  await current.end();
+  showConnectionDetails(undefined);
+  // A clean session: the subscriptions ended with the connection.
+  resetPubSub();
+  setStatus(ui.subscribeStatus, '');
+  setStatus(ui.publishStatus, '');
+  setState(demo.session ? 'disconnected' : 'signed-out');
+  setStatus(ui.connectionStatus, 'Disconnected');
+  log.add('info', 'Disconnected');
+}
+
+/**
+ * Drops the WebSocket as a network failure would: no MQTT DISCONNECT, and not because of the last
+ * publish. The client reconnects with the URL it holds if that is still usable, else with a new one.
+ */
+export function dropConnection(): void {
+  const current = demo.connection;
+  if (current === undefined) return;
+  forgetLastPublish();
+  const url = current.currentUrl;
+  let held = '';
+  if (url !== undefined) {
+    held = Date.now() < url.usableUntil
+      ? ` (the URL held is usable until ${clockTime(url.usableUntil)}: the reconnect needs no vend)`
+      : ` (the URL held was usable until ${clockTime(url.usableUntil)}: the reconnect needs a new one)`;
+  }
+  current.client.stream.destroy();
+  log.add('info', `Dropped the connection${held}`);
+}
