@@ -36,7 +36,7 @@ export interface ParsedPolicy {
 }
 
 const SUPPORTED_STATEMENT_KEYS = new Set(['Sid', 'Effect', 'Action', 'Resource']);
-const SUPPORTED_VERSIONS = new Set(['2012-10-17', '2008-10-17']);
+const SUPPORTED_VERSIONS: ReadonlySet<unknown> = new Set(['2012-10-17', '2008-10-17']);
 const ARN_SEGMENTS = 6;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -103,7 +103,7 @@ export function parsePolicy(document: unknown): ParsedPolicy {
     }
   }
   const version = value['Version'];
-  if (version !== undefined && (typeof version !== 'string' || !SUPPORTED_VERSIONS.has(version))) {
+  if (version !== undefined && !SUPPORTED_VERSIONS.has(version)) {
     throw new PolicyParseError(`Version must be "2012-10-17" or "2008-10-17" (received ${JSON.stringify(version)})`);
   }
   const raw = value['Statement'];
@@ -124,7 +124,8 @@ export function matchesWildcard(pattern: string, value: string): boolean {
   let starV = 0;
   while (v < value.length) {
     const token = pattern[p];
-    if (token === '?' || (token !== undefined && token !== '*' && token === value[v])) {
+    // value[v] is a character while v < value.length, so a token past the pattern's end never equals it.
+    if (token === '?' || (token !== '*' && token === value[v])) {
       p++;
       v++;
     } else if (token === '*') {
@@ -157,7 +158,8 @@ export function matchesResource(pattern: string, arn: string): boolean {
   const want = arnSegments(pattern);
   const have = arnSegments(arn);
   if (want === undefined || have === undefined) return false;
-  return want.every((segment, index) => matchesWildcard(segment, have[index] ?? ''));
+  // arnSegments always gives six segments.
+  return want.every((segment, index) => matchesWildcard(segment, have[index] as string));
 }
 
 /** Whether a (lower-cased) policy action pattern matches an action such as `iot:Publish`. */

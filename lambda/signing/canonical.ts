@@ -3,7 +3,7 @@
  * only signed header is `host`. Reference:
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html
  */
-import * as nodeCrypto from 'node:crypto';
+import { hash } from 'node:crypto';
 import { encodeRfc3986 } from './rfc3986.js';
 
 /** The signing algorithm name that appears in `X-Amz-Algorithm` and the string to sign. */
@@ -12,12 +12,12 @@ export const ALGORITHM = 'AWS4-HMAC-SHA256';
 /** Hex SHA-256 of the empty string: the payload hash of a body-less GET such as the MQTT upgrade. */
 export const EMPTY_PAYLOAD_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
-// `crypto.hash` (Node 20.12+) is a one-shot digest at about half the cost of createHash().update().digest().
-const oneShotHash = (nodeCrypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
-
-/** Hex SHA-256 of a UTF-8 string. */
+/**
+ * Hex SHA-256 of a UTF-8 string. `crypto.hash` (Node 20.12+, and the package needs 20.19) is a
+ * one-shot digest at about half the cost of createHash().update().digest().
+ */
 export function sha256Hex(data: string): string {
-  return oneShotHash !== undefined ? oneShotHash('sha256', data, 'hex') : nodeCrypto.createHash('sha256').update(data, 'utf8').digest('hex');
+  return hash('sha256', data, 'hex');
 }
 
 const pad2 = (n: number): string => (n < 10 ? `0${n}` : `${n}`);

@@ -54,11 +54,11 @@ export function parseHost(host: unknown, option = 'host'): ParsedHost {
   }
   const lower = host.toLowerCase();
   const match = /^(\[[^\]]*\]|[^:]*)(?::(\d{1,5}))?$/.exec(lower);
-  const hostname = match?.[1] ?? '';
-  const isValidName = hostname.length <= 253 && (isDnsOrIpv4(hostname) || IPV6_LITERAL.test(hostname));
-  if (match === null || !isValidName) {
-    throw new InvalidSigningOptionError(option, 'is not a valid host name', describeValue(host));
-  }
+  const invalidName = () => new InvalidSigningOptionError(option, 'is not a valid host name', describeValue(host));
+  if (match === null) throw invalidName();
+  // Group 1 always takes part in a match.
+  const hostname = match[1] as string;
+  if (hostname.length > 253 || !(isDnsOrIpv4(hostname) || IPV6_LITERAL.test(hostname))) throw invalidName();
   const portText = match[2];
   if (portText === undefined) return { hostname, port: undefined };
   const port = Number(portText);
@@ -73,7 +73,8 @@ export function parseHost(host: unknown, option = 'host'): ParsedHost {
 function isDnsOrIpv4(hostname: string): boolean {
   if (!HOSTNAME.test(hostname)) return false;
   const labels = hostname.split('.');
-  if (!/^\d+$/.test(labels.at(-1) ?? '')) return true;
+  // split() always yields at least one label.
+  if (!/^\d+$/.test(labels.at(-1) as string)) return true;
   return labels.length === 4 && labels.every((label) => /^\d{1,3}$/.test(label) && Number(label) <= 255);
 }
 
@@ -96,12 +97,12 @@ const validatedCredentials = new WeakMap<object, SigningCredentials>();
 
 /** Validates credentials; secrets are never echoed in the error, only described. */
 export function validateCredentials(credentials: unknown): SigningCredentials {
-  if (typeof credentials === 'object' && credentials !== null) {
-    const known = validatedCredentials.get(credentials);
-    const fields = credentials as Record<string, unknown>;
-    if (known !== undefined && known.accessKeyId === fields['accessKeyId'] && known.secretAccessKey === fields['secretAccessKey'] && known.sessionToken === fields['sessionToken']) {
-      return known;
-    }
+  // WeakMap.get answers undefined for anything that is not an object, so only a remembered object
+  // can skip the checks.
+  const known = validatedCredentials.get(credentials as object);
+  const fields = credentials as Record<string, unknown>;
+  if (known !== undefined && known.accessKeyId === fields['accessKeyId'] && known.secretAccessKey === fields['secretAccessKey'] && known.sessionToken === fields['sessionToken']) {
+    return known;
   }
   const validated = checkCredentials(credentials);
   validatedCredentials.set(credentials as object, validated);
@@ -125,6 +126,10 @@ function checkCredentials(credentials: unknown): SigningCredentials {
   return { accessKeyId, secretAccessKey, sessionToken };
 }
 
+// Number.isInteger is false for every non-number, so it needs no typeof check before it; this
+// wrapper only tells TypeScript so.
+const isWholeNumber = (value: unknown): value is number => Number.isInteger(value);
+
 /**
  * Validates `expiresIn`. `undefined` takes the default; `null` leaves `X-Amz-Expires` out of the URL,
  * as the original Python library did (AWS IoT then applies its own limit).
@@ -132,7 +137,7 @@ function checkCredentials(credentials: unknown): SigningCredentials {
 export function validateExpiresIn(expiresIn: unknown, defaultSeconds: number): number | undefined {
   if (expiresIn === undefined) return defaultSeconds;
   if (expiresIn === null) return undefined;
-  if (typeof expiresIn !== 'number' || !Number.isInteger(expiresIn) || expiresIn < MIN_EXPIRES_IN || expiresIn > MAX_EXPIRES_IN) {
+  if (!isWholeNumber(expiresIn) || expiresIn < MIN_EXPIRES_IN || expiresIn > MAX_EXPIRES_IN) {
     throw new InvalidSigningOptionError('expiresIn', `must be a whole number of seconds from ${MIN_EXPIRES_IN} to ${MAX_EXPIRES_IN}`, describeValue(expiresIn));
   }
   return expiresIn;

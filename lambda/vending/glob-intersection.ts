@@ -48,7 +48,8 @@ const FILLER = 'x';
 
 function tokenize(pattern: TopicPattern): Token[] {
   const tokens: Token[] = [];
-  const parts = pattern.variable === undefined ? [pattern.template] : pattern.template.split(pattern.variable);
+  // split(undefined) is [template]: a pattern without a variable is a single part.
+  const parts = pattern.template.split(pattern.variable as string);
   parts.forEach((part, index) => {
     if (index > 0) tokens.push({ kind: 'level-char' }, { kind: 'level-rest' });
     for (const char of part) tokens.push(char === '*' ? { kind: 'any' } : { kind: 'char', char });
@@ -94,10 +95,11 @@ export function commonTopic(first: TopicPattern, second: TopicPattern): CommonTo
   const b = tokenize(second);
   const width = b.length + 1;
   const goal = a.length * width + b.length;
-  const steps = new Map<number, Step | null>([[0, null]]);
+  // How each state was first reached; the start state has no step.
+  const steps = new Map<number, Step>();
   const queue: number[] = [0];
-  for (let head = 0; head < queue.length; head++) {
-    const state = queue[head] as number;
+  // An array's iterator also visits what is pushed while it runs: this is the breadth-first queue.
+  for (const state of queue) {
     if (state === goal) return witness(steps, goal, width, a, b);
     const i = Math.floor(state / width);
     const j = state % width;
@@ -112,7 +114,8 @@ export function commonTopic(first: TopicPattern, second: TopicPattern): CommonTo
     if (skippable(tb)) visit(i * width + j + 1, '');
     if (ta === undefined || tb === undefined) continue;
     const char = sharedChar(ta, tb);
-    // Two self-loops consuming the same character go nowhere new.
+    // Two self-loops consuming the same character go nowhere new (and the start state, which has no
+    // step for witness() to stop at, must never be given one).
     if (char === undefined || (!advances(ta) && !advances(tb))) continue;
     visit((i + (advances(ta) ? 1 : 0)) * width + j + (advances(tb) ? 1 : 0), char);
   }
@@ -120,12 +123,12 @@ export function commonTopic(first: TopicPattern, second: TopicPattern): CommonTo
 }
 
 /** Walks the steps back from the goal: the topic, and which characters each variable took. */
-function witness(steps: ReadonlyMap<number, Step | null>, goal: number, width: number, a: readonly Token[], b: readonly Token[]): CommonTopic {
+function witness(steps: ReadonlyMap<number, Step>, goal: number, width: number, a: readonly Token[], b: readonly Token[]): CommonTopic {
   let topic = '';
   let firstValue = '';
   let secondValue = '';
-  for (let state = goal, step = steps.get(goal); step !== null && step !== undefined; state = step.from, step = steps.get(state)) {
-    if (step.char === '') continue;
+  // Steps over an empty wildcard add '' to the topic and to a value, which changes neither.
+  for (let step = steps.get(goal); step !== undefined; step = steps.get(step.from)) {
     topic = step.char + topic;
     const ta = a[Math.floor(step.from / width)];
     const tb = b[step.from % width];

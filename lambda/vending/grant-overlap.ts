@@ -91,7 +91,7 @@ export interface TemplateListNames {
  *   group's topics apart
  */
 export function grantOverlap(templates: TopicTemplates, names: TemplateListNames = { publish: 'publish', subscribe: 'subscribe' }): GrantOverlap | undefined {
-  const places = distinctPlaces(templates);
+  const places = placesOf(templates);
   for (const place of places) {
     const variable = variableOf(place.template);
     const wildcardBefore = variable === undefined ? undefined : wildcardBeforeVariable(place, variable, names);
@@ -106,25 +106,27 @@ export function grantOverlap(templates: TopicTemplates, names: TemplateListNames
       const common = commonTopic({ template: reaching.template, variable: reachingVariable }, { template: reached.template, variable });
       if (common === undefined) continue;
       const both = `${describe(reaching, names)} and ${describe(reached, names)} overlap`;
-      if (reachingVariable !== variable || common.firstValue !== common.secondValue) {
+      // `reached` holds its variable, so the topic gives it a value.
+      const reachedValue = common.secondValue as string;
+      if (reachingVariable !== variable || common.firstValue !== reachedValue) {
         return {
           reaching,
           reached,
           topic: common.topic,
-          explanation: `${both}: the topic "${common.topic}" is granted by ${quote(reaching)}${owner(reaching, common.firstValue)} and by ${quote(reached)} to ${OWNER[variable]} "${common.secondValue ?? ''}"`,
+          explanation: `${both}: the topic "${common.topic}" is granted by ${quote(reaching)}${owner(reaching, common.firstValue)} and by ${quote(reached)} to ${OWNER[variable]} "${reachedValue}"`,
         };
       }
-      // Same variable and the shortest overlap gives both the same value: try two holders.
-      const [mine, theirs] = SAMPLE_VALUES[variable];
-      const distinct = commonTopic({ template: fillTemplate(reaching.template, variable, mine) }, { template: fillTemplate(reached.template, variable, theirs) });
+      // Same variable, and the shortest overlap gives both the same value. There is no topic of two
+      // distinct holders to show then: R1 makes both prefixes literal, so in every common topic one
+      // value is fixed by a literal level of the other template, and the shortest topic gives the
+      // other value the fewest characters its level admits; equal values mean that level admits
+      // nothing without the fixed value's characters in order, so it never admits a second value
+      // such as the other sample (neither sample holds the other's characters in order).
       return {
         reaching,
         reached,
-        topic: distinct?.topic ?? common.topic,
-        explanation:
-          distinct === undefined
-            ? `${both}: the topic "${common.topic}" is granted by both; templates with the same variable must have the same levels before it or diverge at a literal level before it`
-            : `${both}: the topic "${distinct.topic}" is granted by ${quote(reaching)} to ${OWNER[variable]} "${mine}" and by ${quote(reached)} to ${OWNER[variable]} "${theirs}"`,
+        topic: common.topic,
+        explanation: `${both}: the topic "${common.topic}" is granted by both; templates with the same variable must have the same levels before it or diverge at a literal level before it`,
       };
     }
   }
@@ -152,18 +154,12 @@ function prefixOf(template: string, variable: TemplateVariable): string {
   return template.slice(0, template.indexOf(variable));
 }
 
-/** Each template once, at its first place (publish list first). */
-function distinctPlaces(templates: TopicTemplates): TemplatePlace[] {
-  const seen = new Set<string>();
-  const places: TemplatePlace[] = [];
-  for (const list of ['publish', 'subscribe'] as const) {
-    templates[list].forEach((template, index) => {
-      if (seen.has(template)) return;
-      seen.add(template);
-      places.push({ list, index, template });
-    });
-  }
-  return places;
+/**
+ * Every template at its place, publish list first. A template listed twice is checked at both places,
+ * which finds nothing new: its first place comes first, and any overlap is reported there.
+ */
+function placesOf(templates: TopicTemplates): TemplatePlace[] {
+  return (['publish', 'subscribe'] as const).flatMap((list) => templates[list].map((template, index) => ({ list, index, template })));
 }
 
 function describe(place: TemplatePlace, names: TemplateListNames): string {
@@ -176,5 +172,6 @@ function quote(place: TemplatePlace): string {
 
 function owner(place: TemplatePlace, value: string | undefined): string {
   const variable = variableOf(place.template);
-  return variable === undefined ? ' to every signed-in user' : ` to ${OWNER[variable]} "${value ?? ''}"`;
+  // A template with a variable always gives it a value in a common topic.
+  return variable === undefined ? ' to every signed-in user' : ` to ${OWNER[variable]} "${value as string}"`;
 }

@@ -37,15 +37,17 @@ export const MAX_GROUP_NAME_LENGTH = 40;
  */
 export const GROUP_NAME_PATTERN = new RegExp(`^[A-Za-z0-9_.:@-]{1,${MAX_GROUP_NAME_LENGTH}}$`);
 
-/** Longest group prefix: it must leave room for a name after it. */
-export const GROUP_PREFIX_MAX_LENGTH = 64;
+/** Longest group prefix: one character shorter than a name, so a name fits after it. */
+export const GROUP_PREFIX_MAX_LENGTH = MAX_GROUP_NAME_LENGTH - 1;
+
+const GROUP_PREFIX_PATTERN = new RegExp(`^[A-Za-z0-9_.:@-]{1,${GROUP_PREFIX_MAX_LENGTH}}$`);
 
 /**
  * Why a group prefix is unusable, or `undefined` when it is fine; phrased to follow the setting's
  * name. The Lambda (`GROUP_PREFIX`) and the construct (`groupPrefix`) both apply it.
  */
 export function groupPrefixProblem(prefix: unknown): string | undefined {
-  if (typeof prefix === 'string' && prefix.length <= GROUP_PREFIX_MAX_LENGTH && GROUP_NAME_PATTERN.test(prefix)) return undefined;
+  if (typeof prefix === 'string' && GROUP_PREFIX_PATTERN.test(prefix)) return undefined;
   return `must be 1-${GROUP_PREFIX_MAX_LENGTH} characters of A-Z a-z 0-9 _ . : @ -, the start of eligible group names`;
 }
 
@@ -66,6 +68,7 @@ export interface CallerGroups {
 }
 
 // Stands for a claim entry that is not a string: it fails GROUP_NAME_PATTERN, which needs a character.
+// Stryker disable next-line StringLiteral: any string outside GROUP_NAME_PATTERN would do; '' is simply the shortest
 const NEVER_ELIGIBLE = '';
 const NO_GROUPS: CallerGroups = Object.freeze({ eligible: Object.freeze([]) as readonly string[], ineligible: 0 });
 

@@ -9,7 +9,7 @@
 import { InvalidRequestError } from './errors.js';
 import { MAX_GROUP_NAME_LENGTH, type GroupSettings } from './groups.js';
 import { MAX_SUBJECT_LENGTH, isUuidSubject } from './identity.js';
-import { grantedTopics, usesGroups, type Grantee, type TopicTemplates } from './topic-templates.js';
+import { grantedTopics, type Grantee, type TopicTemplates } from './topic-templates.js';
 
 /** STS refuses session policies longer than this many characters (plain text, before packing). */
 export const MAX_SESSION_POLICY_CHARS = 2048;
@@ -66,8 +66,8 @@ function suffixesAllowedFor(sub: string): boolean {
  * @throws InvalidRequestError when present but not 1–32 of `A-Z a-z 0-9 _ -`
  */
 export function parseClientSuffix(raw: string | undefined): string | undefined {
-  if (raw === undefined) return undefined;
-  if (!CLIENT_SUFFIX.test(raw)) {
+  // An absent parameter (undefined) passes; a present one must match.
+  if (raw?.match(CLIENT_SUFFIX) === null) {
     throw new InvalidRequestError('clientSuffix', 'clientSuffix must be 1-32 characters of A-Z a-z 0-9 _ -');
   }
   return raw;
@@ -126,6 +126,7 @@ export function sessionPolicyFor(grantee: Grantee, templates: TopicTemplates, ar
   grant(subscribe, ['iot:Receive']);
   const byActions = new Map<string, { Effect: 'Allow'; Action: TopicAction[] | TopicAction; Resource: string[] }>();
   for (const [topic, granted] of actions) {
+    // Stryker disable next-line StringLiteral: the key only groups topics by their list of actions, and action names hold no separator, so any separator (or none) keeps the keys distinct
     const key = granted.join(',');
     let statement = byActions.get(key);
     if (statement === undefined) {
@@ -146,24 +147,28 @@ export function sessionPolicyFor(grantee: Grantee, templates: TopicTemplates, ar
  * The length of the longest session policy {@link sessionPolicyFor} can build for `templates`:
  * allowed `sub` and group characters need no JSON escaping, so the longest `sub`
  * ({@link MAX_SUBJECT_LENGTH} characters) with `groups.max` distinct groups of the longest eligible
- * name ({@link MAX_GROUP_NAME_LENGTH} characters, starting with the prefix) is the worst case,
+ * name ({@link MAX_GROUP_NAME_LENGTH} characters) is the worst case,
  * unless a UUID `sub`'s extra `client/<sub>-*` grant outweighs the long `sub` (it can, with a long
  * enough ARN prefix: the grant repeats the prefix), so both are measured. The Lambda (at cold start)
  * and the CDK construct (at synth, with the longest partition and region) both compare it with
  * {@link MAX_SESSION_POLICY_CHARS}.
  */
 export function worstCaseSessionPolicyLength(templates: TopicTemplates, arn: IotArnContext, groups: GroupSettings, allowRetain: boolean): number {
-  const names = usesGroups(templates) ? longestGroupNames(groups) : [];
+  // Without `${group}` templates the groups fill nothing in, so passing them changes nothing.
+  const names = longestGroupNames(groups);
   const longest = sessionPolicyFor({ sub: 'x'.repeat(MAX_SUBJECT_LENGTH), groups: names }, templates, arn, allowRetain).length;
   const uuid = sessionPolicyFor({ sub: WORST_CASE_UUID, groups: names }, templates, arn, allowRetain).length;
   return Math.max(longest, uuid);
 }
 
-/** `groups.max` distinct eligible names of the greatest length. */
+/**
+ * `groups.max` distinct names of the greatest eligible length. Only their length counts: eligible
+ * characters need no JSON escaping, so any such names (with the deployment's prefix or not) give a
+ * policy of the same length.
+ */
 function longestGroupNames(groups: GroupSettings): string[] {
-  const prefix = groups.prefix ?? '';
   return Array.from({ length: groups.max }, (_, index) => {
     const tail = String(index);
-    return prefix + 'g'.repeat(MAX_GROUP_NAME_LENGTH - prefix.length - tail.length) + tail;
+    return 'g'.repeat(MAX_GROUP_NAME_LENGTH - tail.length) + tail;
   });
 }

@@ -165,13 +165,11 @@ export function unique(values: readonly string[]): string[] {
   return [...new Set(values)];
 }
 
-// Characters past U+007F take two UTF-8 bytes; the charset rule already limits templates to U+00FF,
-// but counting surrogate pairs as 4 keeps this right for any input.
+// Characters past U+007F take two UTF-8 bytes or more; the charset rule already limits templates to
+// U+00FF, but the byte limit is checked first and must be right for any input. TextEncoder is a
+// global in Node.js and browsers alike, so this module stays free of `node:` imports.
+const utf8 = new TextEncoder();
+
 function utf8Length(text: string): number {
-  let bytes = 0;
-  for (const char of text) {
-    const code = char.codePointAt(0) ?? 0;
-    bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
-  }
-  return bytes;
+  return utf8.encode(text).length;
 }

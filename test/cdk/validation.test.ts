@@ -194,8 +194,8 @@ describe('MqttUrlVending props', () => {
   });
 
   it.each([
-    [{ groupPrefix: 'team*' }, 'groupPrefix', /1-64 characters.*received "team\*"/],
-    [{ groupPrefix: '' }, 'groupPrefix', /1-64 characters/],
+    [{ groupPrefix: 'team*' }, 'groupPrefix', /1-39 characters.*received "team\*"/],
+    [{ groupPrefix: '' }, 'groupPrefix', /1-39 characters/],
     [{ maxGroups: 0 }, 'maxGroups', /integer in 1\.\.20.*received 0/],
     [{ maxGroups: 2.5 }, 'maxGroups', /received 2\.5/],
     [{ allowRetain: 'yes' as never }, 'allowRetain', /true or false.*received "yes"/],
@@ -257,7 +257,7 @@ describe('stack context', () => {
     // A shared template is fine on its own, but this one reaches the private topics of the user "all".
     [{ publishTopicTemplates: '["users/all/*"]' }, 'context "publishTopicTemplates"', /topics apart: publishTopicTemplates\[0\] "users\/all\/\*" and subscribeTopicTemplates\[0\] "users\/\$\{sub\}\/\*" overlap: the topic "users\/all\/[^"]*" is granted by "users\/all\/\*" to every signed-in user and by "users\/\$\{sub\}\/\*" to the user whose sub is "all"/],
     [{ publishTopicTemplates: 'tenants/*/users/${sub}/*', subscribeTopicTemplates: 'tenants/*/users/${sub}/*' }, 'context "publishTopicTemplates"', /has a \* before \$\{sub\}/],
-    [{ groupPrefix: 'a/b' }, 'context "groupPrefix"', /1-64 characters.*received "a\/b"/],
+    [{ groupPrefix: 'a/b' }, 'context "groupPrefix"', /1-39 characters.*received "a\/b"/],
     [{ maxGroups: '99' }, 'context "maxGroups"', /1\.\.20.*received 99/],
     [{ maxGroups: 'many' }, 'context "maxGroups"', /must be a number.*received "many"/],
     [{ allowRetain: 'yes' }, 'context "allowRetain"', /true or false.*received "yes"/],

@@ -62,7 +62,8 @@ describe('isEligible and groupPrefixProblem', () => {
     expect(isEligible('team-a', undefined)).toBe(true);
     expect(isEligible('team-a', 'app-')).toBe(false);
     expect(groupPrefixProblem('app-')).toBeUndefined();
-    for (const bad of ['', 'a*', 'a/b', 'p'.repeat(65), 42]) expect(groupPrefixProblem(bad), String(bad)).toMatch(/1-64 characters/);
+    expect(groupPrefixProblem('p'.repeat(39))).toBeUndefined();
+    for (const bad of ['', 'a*', 'a/b', 'p'.repeat(40), 42]) expect(groupPrefixProblem(bad), String(bad)).toMatch(/1-39 characters/);
   });
 });
 
