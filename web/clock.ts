@@ -20,3 +20,38 @@ export const systemClock: Clock = {
   setTimeout: (callback, ms) => setTimeout(callback, ms),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
+
+/**
+ * One wait at a time on a {@link Clock} that can be cut short: the reconnect logic sleeps through
+ * backoffs and `Retry-After`, and stopping the client must end the sleep at once, not after it.
+ */
+export class Sleeper {
+  readonly #clock: Clock;
+  #pending: { readonly timer: unknown; readonly wake: () => void } | undefined;
+
+  /** @param clock the time source */
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  /** Resolves after `ms` (at once when `ms` ≤ 0), or when {@link Sleeper.wake} is called. */
+  sleep(ms: number): Promise<void> {
+    if (ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = this.#clock.setTimeout(() => {
+        this.#pending = undefined;
+        resolve();
+      }, ms);
+      this.#pending = { timer, wake: resolve };
+    });
+  }
+
+  /** Ends the current sleep now, if any. */
+  wake(): void {
+    const pending = this.#pending;
+    this.#pending = undefined;
+    if (pending === undefined) return;
+    this.#clock.clearTimeout(pending.timer);
+    pending.wake();
+  }
+}

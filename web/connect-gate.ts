@@ -25,7 +25,7 @@
  * an extra 1 s doubling to 30 s; a URL that failed to connect twice is retired (then after 4, 8, 16,
  * 32 failures), so an endpoint that forgot its session is met with a new URL, not one vend per attempt.
  */
-import { systemClock, type Clock } from './clock.js';
+import { Sleeper, systemClock, type Clock } from './clock.js';
 import { attemptDelayMs } from './refresh-schedule.js';
 import type { KeptUrl, UrlSupply, VendReason } from './url-supply.js';
 
@@ -98,6 +98,7 @@ export class ConnectGate {
   /** The client's own `connect()`, captured by {@link ConnectGate.attach}. */
   #startAttempt: () => void = () => undefined;
   readonly #clock: Clock;
+  readonly #sleeper: Sleeper;
   readonly #random: () => number;
   /** The URL the next (or current) attempt uses. */
   #attemptUrl: KeptUrl;
@@ -111,13 +112,13 @@ export class ConnectGate {
   #failedWithUrl = 0;
   #replacements = 0;
   #holding = false;
-  #sleeper: { readonly timer: unknown; readonly wake: () => void } | undefined;
   #stopped = false;
 
   /** Attempts use `options.supply.latest` (the URL just vended) until {@link ConnectGate.attach}. */
   constructor(options: ConnectGateOptions) {
     this.#supply = options.supply;
     this.#clock = options.clock ?? systemClock;
+    this.#sleeper = new Sleeper(this.#clock);
     this.#random = options.random ?? Math.random;
     this.#attemptUrl = options.supply.latest;
   }
@@ -247,12 +248,7 @@ export class ConnectGate {
   stop(): void {
     this.#stopped = true;
     this.#supply.stop();
-    const sleeper = this.#sleeper;
-    this.#sleeper = undefined;
-    if (sleeper !== undefined) {
-      this.#clock.clearTimeout(sleeper.timer);
-      sleeper.wake();
-    }
+    this.#sleeper.wake();
   }
 
   async #hold(waitMs: number): Promise<void> {
@@ -260,7 +256,7 @@ export class ConnectGate {
     try {
       // The vend (when one is needed) runs during the attempt's backoff, not after it.
       const obtaining = this.#supply.obtain(this.#clock.now() + Math.max(0, waitMs));
-      await this.#sleep(waitMs);
+      await this.#sleeper.sleep(waitMs);
       kept = await obtaining;
     } finally {
       this.#holding = false;
@@ -279,16 +275,5 @@ export class ConnectGate {
   #start(kept: KeptUrl): void {
     this.#attemptUrl = kept;
     this.#startAttempt();
-  }
-
-  #sleep(ms: number): Promise<void> {
-    if (ms <= 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = this.#clock.setTimeout(() => {
-        this.#sleeper = undefined;
-        resolve();
-      }, ms);
-      this.#sleeper = { timer, wake: resolve };
-    });
   }
 }

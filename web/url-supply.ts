@@ -12,7 +12,7 @@
  * (a timer at 80 % of the URL's life or 60 s before expiry): zero added latency on a reconnect, at
  * the cost of about 16 vends per connected tab-hour with 300 s URLs.
  */
-import { systemClock, type Clock } from './clock.js';
+import { Sleeper, systemClock, type Clock } from './clock.js';
 import { VendingError } from './errors.js';
 import { prefetchDelayMs, retryDelayMs } from './refresh-schedule.js';
 import type { ReceivedMqttUrl } from './types.js';
@@ -70,19 +70,20 @@ export class UrlSupply {
   #notBefore = 0;
   #inFlight: Promise<KeptUrl | undefined> | undefined;
   #prefetchTimer: unknown;
-  #sleeper: { readonly timer: unknown; readonly wake: () => void } | undefined;
   #vends = 0;
   #stopped = false;
   readonly #abort = new AbortController();
   readonly #options: UrlSupplyOptions;
   readonly #random: () => number;
   readonly #clock: Clock;
+  readonly #sleeper: Sleeper;
 
   /** Holds `options.initial`; with `prefetch` it also starts the prefetch timer. */
   constructor(options: UrlSupplyOptions) {
     this.#options = options;
     this.#random = options.random ?? Math.random;
     this.#clock = options.clock ?? systemClock;
+    this.#sleeper = new Sleeper(this.#clock);
     this.#latest = { url: options.initial, reason: 'connect' };
     this.#schedulePrefetch();
   }
@@ -139,12 +140,7 @@ export class UrlSupply {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#clearPrefetch();
-    const sleeper = this.#sleeper;
-    this.#sleeper = undefined;
-    if (sleeper !== undefined) {
-      this.#clock.clearTimeout(sleeper.timer);
-      sleeper.wake();
-    }
+    this.#sleeper.wake();
     this.#abort.abort();
   }
 
@@ -161,7 +157,7 @@ export class UrlSupply {
 
   async #run(reason: VendReason): Promise<KeptUrl | undefined> {
     while (!this.#stopped) {
-      await this.#sleep(this.#notBefore - this.#clock.now());
+      await this.#sleeper.sleep(this.#notBefore - this.#clock.now());
       if (this.#stopped) break;
       let next: ReceivedMqttUrl;
       try {
@@ -189,18 +185,6 @@ export class UrlSupply {
       return this.#latest;
     }
     return undefined;
-  }
-
-  /** Waits `ms` (nothing when ≤ 0); {@link UrlSupply.stop} ends the wait early. */
-  #sleep(ms: number): Promise<void> {
-    if (ms <= 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = this.#clock.setTimeout(() => {
-        this.#sleeper = undefined;
-        resolve();
-      }, ms);
-      this.#sleeper = { timer, wake: resolve };
-    });
   }
 
   /** A throwing listener must not stop the supply. */

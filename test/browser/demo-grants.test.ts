@@ -11,16 +11,9 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_GRANTS } from '../../local/demo-grants.js';
 import { startLocalStack, type LocalStack } from '../../local/dev-server.js';
+import { connect, connected, DESKTOP, PHONE, signIn, type DemoUser } from './demo-driver.js';
 import { launchChromium } from './launch-chromium.js';
 
-const PHONE = { width: 390, height: 844 };
-const DESKTOP = { width: 1280, height: 960 };
-
-interface DemoUser {
-  readonly context: BrowserContext;
-  readonly page: Page;
-  readonly sub: string;
-}
 
 let stack: LocalStack | undefined;
 let browser: Browser | undefined;
@@ -34,29 +27,12 @@ function running(): { stack: LocalStack; browser: Browser } {
 }
 
 /** Opens the page in a fresh context that can reach nothing but 127.0.0.1, signs in and connects. */
-async function signInAndConnect(username: string, viewport = DESKTOP): Promise<DemoUser> {
+async function signInAndConnect(username: string, viewport: { width: number; height: number } = DESKTOP): Promise<DemoUser> {
   const { stack: local, browser: chromium } = running();
-  const context = await chromium.newContext({ viewport });
-  contexts.push(context);
-  context.setDefaultTimeout(15_000);
-  await context.route((url) => url.hostname !== '127.0.0.1', (route) => route.abort('blockedbyclient'));
-  const page = await context.newPage();
-  await page.goto(local.url);
-  await page.getByTestId('mode-banner').filter({ hasText: 'Local stack' }).waitFor();
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill('local-dev');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  const status = page.getByTestId('auth-status').filter({ hasText: `Signed in as ${username}` });
-  await status.waitFor();
-  const sub = /\(sub ([^)]+)\)/.exec((await status.textContent()) ?? '')?.[1];
-  if (sub === undefined) throw new Error(`no sub shown for ${username}`);
-  await page.getByRole('button', { name: 'Connect', exact: true }).click();
-  await connected(page);
-  return { context, page, sub };
-}
-
-function connected(page: Page): Promise<void> {
-  return page.locator('[data-testid="connection-state"][data-state="connected"]').waitFor();
+  const user = await signIn(chromium, local.url, username, viewport);
+  contexts.push(user.context);
+  await connect(user.page);
+  return user;
 }
 
 /** The grants the page lists, as `kind pattern (access)`. */
