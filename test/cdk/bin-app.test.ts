@@ -55,4 +55,13 @@ describe('bin/app.ts', () => {
     // Nothing is synthesized from a rejected configuration.
     expect(existsSync(join(result.outdir, 'manifest.json'))).toBe(false);
   }, 60_000);
+
+  it('refuses overlapping grants as `cdk synth -c` passes them, naming the key, both templates and a topic', async () => {
+    const result = await runApp({ publishTopicTemplates: '["tenants/*/users/${sub}/*"]', subscribeTopicTemplates: '["tenants/*/users/${sub}/*"]' });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toMatch(
+      /^Invalid configuration: context "publishTopicTemplates" must keep every user's and every group's topics apart: publishTopicTemplates\[0\] "tenants\/\*\/users\/\$\{sub\}\/\*" has a \* before \$\{sub\}, which can stand for whole levels: the topic "[^"]+" is granted both to the user whose sub is "alice" and to the user whose sub is "bob" \(received "tenants\/\*\/users\/\$\{sub\}\/\*"\)$/,
+    );
+    expect(existsSync(join(result.outdir, 'manifest.json'))).toBe(false);
+  }, 60_000);
 });

@@ -257,6 +257,9 @@ describe('stack context', () => {
     // A shared template is fine on its own, but this one reaches the private topics of the user "all".
     [{ publishTopicTemplates: '["users/all/*"]' }, 'context "publishTopicTemplates"', /topics apart: publishTopicTemplates\[0\] "users\/all\/\*" and subscribeTopicTemplates\[0\] "users\/\$\{sub\}\/\*" overlap: the topic "users\/all\/[^"]*" is granted by "users\/all\/\*" to every signed-in user and by "users\/\$\{sub\}\/\*" to the user whose sub is "all"/],
     [{ publishTopicTemplates: 'tenants/*/users/${sub}/*', subscribeTopicTemplates: 'tenants/*/users/${sub}/*' }, 'context "publishTopicTemplates"', /has a \* before \$\{sub\}/],
+    [{ subscribeTopicTemplates: '["*/${sub}/*"]' }, 'context "subscribeTopicTemplates"', /subscribeTopicTemplates\[0\] "\*\/\$\{sub\}\/\*" has a \* before \$\{sub\}/],
+    [{ publishTopicTemplates: '["${sub}/*","inbox/${sub}"]' }, 'context "publishTopicTemplates"', /"inbox\/\$\{sub\}" and publishTopicTemplates\[0\] "\$\{sub\}\/\*" overlap: the topic "inbox\/x"/],
+    [{ publishTopicTemplates: '["users/${sub}/*","users/${group}/*"]' }, 'context "publishTopicTemplates"', /"users\/\$\{group\}\/\*" and .* overlap/],
     [{ groupPrefix: 'a/b' }, 'context "groupPrefix"', /1-39 characters.*received "a\/b"/],
     [{ maxGroups: '99' }, 'context "maxGroups"', /1\.\.20.*received 99/],
     [{ maxGroups: 'many' }, 'context "maxGroups"', /must be a number.*received "many"/],
