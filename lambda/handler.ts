@@ -66,11 +66,12 @@ export function createHandler(config: VendingConfig | ConfigurationError, depend
   const metrics = dependencies.metrics ?? createMetricsWriter(config.metricsService, stdoutWriter);
   const credentials = dependencies.credentials ?? defaultCredentialSource(config, now, metrics);
   const sinks: Sinks = { log, metrics, now };
-  // As many buckets as sessions: the callers an instance serves recently.
-  const limit = createRateLimiter(config.rateLimit, config.scope.kind === 'per-user' ? config.scope.sessionCacheSize : SESSION_CACHE_SIZE_DEFAULT, now);
+  // Rate buckets and topic lists for as many callers as the session cache holds sessions.
+  const callers = config.scope.kind === 'per-user' ? config.scope.sessionCacheSize : SESSION_CACHE_SIZE_DEFAULT;
+  const limit = createRateLimiter(config.rateLimit, callers, now);
   const rate = `${config.rateLimit.perSecond}/s with a burst of ${config.rateLimit.burst}`;
   const ttlMs = config.urlTtlSeconds * 1000;
-  const respond = createOkResponder(config.templates);
+  const respond = createOkResponder(config.templates, callers);
   const iso = createIsoFormatter();
   // Without a ${group} template the caller's groups grant nothing, so they are not even read.
   const readGroups = usesGroups(config.templates) ? createGroupReader(config.groups) : undefined;

@@ -3,6 +3,7 @@
  * Public messages are fixed strings: internals (ARNs, SDK messages, received values) stay in the log.
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { LruMap } from '../signing/lru-map.js';
 import {
   ConfigurationError,
   CredentialsUnavailableError,
@@ -120,17 +121,31 @@ export function mapError(error: unknown): ErrorMapping {
  * concatenates (what `grantedTopics` gives, in its order and without repeats).
  * `test/vending/response-and-logger.test.ts` checks the output against `JSON.stringify`.
  */
-export function createOkResponder(templates: TopicTemplates): OkResponder {
+export function createOkResponder(templates: TopicTemplates, memoSize = TOPICS_MEMO_DEFAULT): OkResponder {
   const publish = compileTopicList(templates.publish);
   const subscribe = compileTopicList(templates.subscribe);
+  // A caller's topics only change with its groups; a warm request reuses their JSON.
+  const memo = new LruMap<string, string>(memoSize);
+  const topicsOf = (grantee: Grantee): string => {
+    const key = grantee.groups.length === 0 ? grantee.sub : `${grantee.sub}\n${grantee.groups.join(',')}`;
+    let topics = memo.get(key);
+    if (topics === undefined) {
+      topics = `{"publish":${publish(grantee)},"subscribe":${subscribe(grantee)}}`;
+      memo.set(key, topics);
+    }
+    return topics;
+  };
   return (fields, grantee) => ({
     statusCode: 200,
     headers: { ...BASE_HEADERS },
     body:
       `{"url":"${fields.url}","clientId":"${fields.clientId}","expiresAt":"${fields.expiresAt}",` +
-      `"endpoint":"${fields.endpoint}","region":"${fields.region}","topics":{"publish":${publish(grantee)},"subscribe":${subscribe(grantee)}}}`,
+      `"endpoint":"${fields.endpoint}","region":"${fields.region}","topics":${topicsOf(grantee)}}`,
   });
 }
+
+/** How many callers' topic lists {@link createOkResponder} remembers unless told otherwise. */
+export const TOPICS_MEMO_DEFAULT = 10_000;
 
 /** One template, JSON-encoded around its variable: `head + value + tail` is the encoded topic. */
 type EncodedTemplate =

@@ -114,6 +114,17 @@ describe('createOkResponder', () => {
     expect(bodyOf(respond(fields, { sub: 'u1', groups: [] }))['topics']).toEqual({ publish: ['users/u1/*', 'lobby/*'], subscribe: ['telemetry/*'] });
   });
 
+  it('remembers topics per sub and group set, never across them, and forgets the least recent past its size', () => {
+    const respond = createOkResponder({ publish: ['users/${sub}/*', 'rooms/${group}/*'], subscribe: ['rooms/${group}/*'] }, 2);
+    const fields = { url: 'wss://h/mqtt', clientId: 'u1', expiresAt: '2026-01-01T00:00:00.000Z', endpoint: 'h', region: 'eu-west-1' };
+    const topics = (sub: string, groups: string[]) => bodyOf(respond(fields, { sub, groups }))['topics'];
+    expect(topics('u1', ['a'])).toEqual({ publish: ['users/u1/*', 'rooms/a/*'], subscribe: ['rooms/a/*'] });
+    expect(topics('u1', ['a', 'b'])).toEqual({ publish: ['users/u1/*', 'rooms/a/*', 'rooms/b/*'], subscribe: ['rooms/a/*', 'rooms/b/*'] });
+    expect(topics('u1', [])).toEqual({ publish: ['users/u1/*'], subscribe: [] });
+    expect(topics('u2', ['a'])).toEqual({ publish: ['users/u2/*', 'rooms/a/*'], subscribe: ['rooms/a/*'] });
+    expect(topics('u1', ['a'])).toEqual({ publish: ['users/u1/*', 'rooms/a/*'], subscribe: ['rooms/a/*'] });
+  });
+
   it('answers 200 with no-store, each response with its own headers object', () => {
     const respond = createOkResponder({ publish: ['users/${sub}/*'], subscribe: [] });
     const fields = { url: 'wss://h/mqtt', clientId: 'a', expiresAt: '2026-01-01T00:00:00.000Z', endpoint: 'h', region: 'eu-west-1' };
