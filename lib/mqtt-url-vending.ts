@@ -87,8 +87,9 @@ export interface MqttUrlVendingProps {
   readonly subscribeTopicTemplates?: string[];
 
   /**
-   * Only Cognito groups whose names start with this are eligible for `${group}` templates: 1..64
-   * characters of `A-Z a-z 0-9 _ . : @ -`. Group names outside that character set are never eligible.
+   * Only Cognito groups whose names start with this are eligible for `${group}` templates: 1..39
+   * characters of `A-Z a-z 0-9 _ . : @ -` (a name, at most 40, must fit after it). Group names outside
+   * that character set are never eligible. Refused when no template holds `${group}`.
    * @default - every group with a safe name is eligible
    */
   readonly groupPrefix?: string;

@@ -20,6 +20,7 @@ import {
   URL_TTL_DEFAULT,
   URL_TTL_MAX,
   URL_TTL_MIN,
+  GROUP_PREFIX_WITHOUT_GROUP_TEMPLATE,
   USER_RATE_BURST_DEFAULT,
   USER_RATE_BURST_MAX,
   USER_RATE_BURST_MIN,
@@ -30,6 +31,7 @@ import { InvalidVendingConfigError, describeReceived } from './config-error.js';
 import { IOT_POLICY_IDENTITIES, type IotPolicyIdentity } from './iot-permissions.js';
 import type { MqttUrlVendingProps } from './mqtt-url-vending.js';
 import { groupPrefixProblem, type GroupSettings } from '../lambda/vending/groups.js';
+import { usesGroups } from '../lambda/vending/topic-templates.js';
 import type { RateLimitSettings } from '../lambda/vending/rate-limiter.js';
 import { DEFAULT_ALARM_THRESHOLDS, type VendingAlarmThresholds } from './vending-monitoring.js';
 import { DEFAULT_TOPIC_TEMPLATES, assertNoGrantOverlap, assertSessionPolicyFits, validateTopicTemplates } from './topic-templates.js';
@@ -138,6 +140,9 @@ export function resolveVendingProps(props: MqttUrlVendingProps): ResolvedVending
   const groupPrefix = props.groupPrefix;
   const prefixProblem = groupPrefix === undefined ? undefined : groupPrefixProblem(groupPrefix);
   if (prefixProblem !== undefined) throw new InvalidVendingConfigError('groupPrefix', prefixProblem, describeReceived(groupPrefix));
+  if (groupPrefix !== undefined && !usesGroups({ publish, subscribe })) {
+    throw new InvalidVendingConfigError('groupPrefix', GROUP_PREFIX_WITHOUT_GROUP_TEMPLATE, describeReceived(groupPrefix));
+  }
   const groups: GroupSettings = { prefix: groupPrefix, max: validateInteger('maxGroups', props.maxGroups ?? MAX_GROUPS_DEFAULT, MAX_GROUPS_MIN, MAX_GROUPS_MAX) };
   const allowRetain = props.allowRetain ?? false;
   validateBoolean('allowRetain', allowRetain);

@@ -21,6 +21,9 @@ export const systemClock: Clock = {
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
+/** The longest delay `setTimeout` holds; a longer one overflows and fires at once. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 /**
  * One wait at a time on a {@link Clock} that can be cut short: the reconnect logic sleeps through
  * backoffs and `Retry-After`, and stopping the client must end the sleep at once, not after it.
@@ -34,14 +37,18 @@ export class Sleeper {
     this.#clock = clock;
   }
 
-  /** Resolves after `ms` (at once when `ms` ≤ 0), or when {@link Sleeper.wake} is called. */
+  /**
+   * Resolves after `ms` (at once when `ms` ≤ 0), or when {@link Sleeper.wake} is called. Waits longer
+   * than timers can hold (2^31 − 1 ms, about 24.8 days) are cut to that: an overflowing `setTimeout`
+   * fires at once instead, which would turn a long wait into a busy loop.
+   */
   sleep(ms: number): Promise<void> {
     if (ms <= 0) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = this.#clock.setTimeout(() => {
         this.#pending = undefined;
         resolve();
-      }, ms);
+      }, Math.min(ms, MAX_TIMER_MS));
       this.#pending = { timer, wake: resolve };
     });
   }

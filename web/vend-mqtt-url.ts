@@ -96,10 +96,17 @@ export function vendingRequestUrl(apiUrl: unknown, clientSuffix: unknown): strin
 export function parseRetryAfter(value: string | null, now: number = Date.now()): number | undefined {
   if (value === null) return undefined;
   const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  if (/^\d+$/.test(trimmed)) return Math.min(Number(trimmed), MAX_RETRY_AFTER_SECONDS);
   const at = Date.parse(trimmed);
-  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
+  return Number.isNaN(at) ? undefined : Math.min(Math.max(0, Math.ceil((at - now) / 1000)), MAX_RETRY_AFTER_SECONDS);
 }
+
+/**
+ * The longest `Retry-After` honoured, in seconds. A larger value (a proxy's date weeks ahead, or a
+ * mistake) would otherwise overflow the timer and make the client retry at once, in a loop; an hour
+ * is long enough for any real back-pressure and short enough for a tab to recover by itself.
+ */
+export const MAX_RETRY_AFTER_SECONDS = 3600;
 
 async function tokenFrom(getToken: GetToken, forceRefresh: boolean): Promise<string> {
   const token: unknown = await (forceRefresh ? getToken({ forceRefresh: true }) : getToken());

@@ -95,6 +95,8 @@ export const MAX_GROUPS_DEFAULT = 4;
 export const MAX_GROUPS_MIN = 1;
 /** Largest `MAX_GROUPS`: a session policy has room for few grants anyway (2,048 characters). */
 export const MAX_GROUPS_MAX = 20;
+/** Why a group prefix is refused when no template holds `${group}` (Lambda and construct alike). */
+export const GROUP_PREFIX_WITHOUT_GROUP_TEMPLATE = 'only applies to ${group} templates, and no publish or subscribe template holds ${group}: remove it or add a ${group} template';
 /** Default of `USER_RATE_PER_SECOND`: one vend per second per caller, sustained. */
 export const USER_RATE_PER_SECOND_DEFAULT = 1;
 /** Largest `USER_RATE_PER_SECOND`; 0 turns the limiter off. */
@@ -131,7 +133,7 @@ export function parseConfig(env: Environment): VendingConfig {
   const overlap = grantOverlap(templates, LIST_NAMES);
   if (overlap !== undefined) throw new ConfigurationError(LIST_NAMES[overlap.reaching.list], overlap.explanation);
   const groups: GroupSettings = {
-    prefix: groupPrefixVariable(env),
+    prefix: groupPrefixVariable(env, templates),
     max: integerVariable(env, 'MAX_GROUPS', MAX_GROUPS_DEFAULT, MAX_GROUPS_MIN, MAX_GROUPS_MAX),
   };
   const allowRetain = booleanVariable(env, 'ALLOW_RETAIN');
@@ -263,11 +265,13 @@ export function sessionPolicyBudgetProblem(worst: number, templates: TopicTempla
   );
 }
 
-function groupPrefixVariable(env: Environment): string | undefined {
+function groupPrefixVariable(env: Environment, templates: TopicTemplates): string | undefined {
   const prefix = env['GROUP_PREFIX'];
   if (prefix === undefined || prefix === '') return undefined;
   const problem = groupPrefixProblem(prefix);
   if (problem !== undefined) throw new ConfigurationError('GROUP_PREFIX', `${problem}, or unset (received ${describeValue(prefix)})`);
+  // A prefix without a ${group} template would select groups for nothing: surely a mistake.
+  if (!usesGroups(templates)) throw new ConfigurationError('GROUP_PREFIX', `${GROUP_PREFIX_WITHOUT_GROUP_TEMPLATE} (received ${describeValue(prefix)})`);
   return prefix;
 }
 
@@ -275,7 +279,9 @@ function groupPrefixVariable(env: Environment): string | undefined {
 function rateVariable(env: Environment): number {
   const text = env['USER_RATE_PER_SECOND'];
   if (text === undefined) return USER_RATE_PER_SECOND_DEFAULT;
-  const value = /^\d{1,4}(\.\d+)?$/.test(text) ? Number(text) : Number.NaN;
+  // Any decimal number, in the exponent form too: the construct writes the prop with String(), which
+  // renders 1e-7 so, and what synth accepts the function must accept.
+  const value = /^\d+(\.\d+)?(e[-+]?\d+)?$/i.test(text) ? Number(text) : Number.NaN;
   if (!(value >= 0 && value <= USER_RATE_PER_SECOND_MAX)) {
     throw new ConfigurationError('USER_RATE_PER_SECOND', `must be a number of vends per second from 0 (off) to ${USER_RATE_PER_SECOND_MAX}, such as 1 or 0.5 (received ${describeValue(text)})`);
   }

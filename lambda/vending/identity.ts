@@ -6,7 +6,10 @@
 import { describeValue } from '../signing/errors.js';
 import { ForbiddenSubjectError, MissingIdentityError } from './errors.js';
 
-/** The longest `sub` accepted. Cognito's are 36-character UUIDs; 128 leaves room for other issuers. */
+/**
+ * The longest `sub` accepted. Cognito's are 36-character UUIDs; 128 leaves room for other issuers
+ * (whose non-UUID subs the deployed roles' UUID-only `iot:Connect` ceiling would still refuse).
+ */
 export const MAX_SUBJECT_LENGTH = 128;
 
 /**

@@ -194,6 +194,7 @@ describe('MqttUrlVending props', () => {
   });
 
   it.each([
+    [{ groupPrefix: 'team-' }, 'groupPrefix', /only applies to \$\{group\} templates.*received "team-"/],
     [{ groupPrefix: 'team*' }, 'groupPrefix', /1-39 characters.*received "team\*"/],
     [{ groupPrefix: '' }, 'groupPrefix', /1-39 characters/],
     [{ maxGroups: 0 }, 'maxGroups', /integer in 1\.\.20.*received 0/],

@@ -34,10 +34,12 @@ describe('parseConfig', () => {
       metricsService: 'Stack/Mqtt',
     });
     expect(parseConfig({ ...BASE, USER_RATE_PER_SECOND: '0' }).rateLimit.perSecond).toBe(0);
+    // What the construct writes for a tiny rate (String(1e-7)), the function accepts.
+    expect(parseConfig({ ...BASE, USER_RATE_PER_SECOND: String(1e-7) }).rateLimit.perSecond).toBe(1e-7);
   });
 
   it('reads the group and retain settings', () => {
-    const config = parseConfig({ ...BASE, GROUP_PREFIX: 'app-', MAX_GROUPS: '2', ALLOW_RETAIN: 'true' });
+    const config = parseConfig({ ...BASE, PUBLISH_TOPIC_TEMPLATES: '["rooms/${group}/*"]', GROUP_PREFIX: 'app-', MAX_GROUPS: '2', ALLOW_RETAIN: 'true' });
     expect(config.groups).toEqual({ prefix: 'app-', max: 2 });
     expect(config.allowRetain).toBe(true);
     expect(parseConfig({ ...BASE, GROUP_PREFIX: '', ALLOW_RETAIN: 'false' })).toMatchObject({ groups: { prefix: undefined }, allowRetain: false });
@@ -82,6 +84,7 @@ describe('parseConfig', () => {
       /"users\/\$\{group\}\/\*" .* overlap: .* to the members of group "x"/,
     ],
     ['a shared template over group rooms', { SUBSCRIBE_TOPIC_TEMPLATES: '["users/${sub}/*","rooms/*","rooms/${group}/*"]' }, 'SUBSCRIBE_TOPIC_TEMPLATES', /"rooms\/\*" and .*"rooms\/\$\{group\}\/\*" overlap/],
+    ['GROUP_PREFIX without any ${group} template', { GROUP_PREFIX: 'team-' }, 'GROUP_PREFIX', /only applies to \$\{group\} templates, and no publish or subscribe template holds \$\{group\}.*\(received "team-"\)/],
     ['GROUP_PREFIX with a wildcard', { GROUP_PREFIX: 'team*' }, 'GROUP_PREFIX', /must be 1-39 characters of A-Z a-z 0-9 _ \. : @ -.*\(received "team\*"\)/],
     ['GROUP_PREFIX with a slash', { GROUP_PREFIX: 'a/b' }, 'GROUP_PREFIX', /received "a\/b"/],
     ['GROUP_PREFIX too long', { GROUP_PREFIX: 'p'.repeat(65) }, 'GROUP_PREFIX', /1-39 characters/],
@@ -89,6 +92,7 @@ describe('parseConfig', () => {
     ['MAX_GROUPS of 21', { MAX_GROUPS: '21' }, 'MAX_GROUPS', /received "21"/],
     ['ALLOW_RETAIN of yes', { ALLOW_RETAIN: 'yes' }, 'ALLOW_RETAIN', /must be true or false \(received "yes"\)/],
     ['ALLOW_RETAIN of TRUE', { ALLOW_RETAIN: 'TRUE' }, 'ALLOW_RETAIN', /received "TRUE"/],
+    ['USER_RATE_PER_SECOND in exponent form below zero', { USER_RATE_PER_SECOND: '-1e-7' }, 'USER_RATE_PER_SECOND', /received "-1e-7"/],
     ['USER_RATE_PER_SECOND negative', { USER_RATE_PER_SECOND: '-1' }, 'USER_RATE_PER_SECOND', /from 0 \(off\) to 1000.*received "-1"/],
     ['USER_RATE_PER_SECOND over the maximum', { USER_RATE_PER_SECOND: '1001' }, 'USER_RATE_PER_SECOND', /received "1001"/],
     ['USER_RATE_PER_SECOND not a number', { USER_RATE_PER_SECOND: 'fast' }, 'USER_RATE_PER_SECOND', /received "fast"/],

@@ -129,6 +129,17 @@ describe('UrlSupply (default: vend only when asked)', () => {
     expect(supply.vending).toBe(false);
   });
 
+  it('never loops on a Retry-After longer than a timer can hold (it would fire at once)', async () => {
+    // 3,000,000 s is past setTimeout's 2^31 - 1 ms; the wait is cut to that instead of overflowing.
+    const huge = new VendingError(503, 'ServiceUnavailable', 'down', { retryAfterSeconds: 3_000_000 });
+    const { vend, signals } = scriptedVend(Array.from({ length: 100 }, () => huge));
+    supply = new UrlSupply({ initial: vendedNow(1), vend, onVendError: () => {}, random: () => 0 });
+    supply.retire();
+    void supply.obtain();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(signals).toHaveLength(1);
+  });
+
   it('bounds vends during a long outage: once backed off, at most one every 22.5 s (30 s less the largest jitter)', async () => {
     const { vend, signals } = scriptedVend(Array.from({ length: 1_000 }, () => new VendingError(0, 'NetworkError', 'unreachable')));
     // Jitter 0 is the worst case: each step is 75 % of 1, 2, 4, 8, 16, then 30 s.

@@ -332,4 +332,10 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('Wed, 01 May 2024 11:00:00 GMT', NOW.getTime())).toBe(0);
     expect(parseRetryAfter('soon')).toBeUndefined();
   });
+
+  it('honours at most an hour, so an absurd value cannot overflow a timer into a retry loop', () => {
+    expect(parseRetryAfter('3600')).toBe(3600);
+    expect(parseRetryAfter('3000000')).toBe(3600);
+    expect(parseRetryAfter('Wed, 01 May 2030 12:00:00 GMT', NOW.getTime())).toBe(3600);
+  });
 });
