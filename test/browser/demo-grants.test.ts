@@ -7,30 +7,23 @@
  * (1280 px) widths.
  */
 import { mkdir } from 'node:fs/promises';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { DEMO_GRANTS } from '../../local/demo-grants.js';
-import { startLocalStack, type LocalStack } from '../../local/dev-server.js';
 import { connect, connected, DESKTOP, PHONE, signIn, type DemoUser } from './demo-driver.js';
-import { launchChromium } from './launch-chromium.js';
+import { useStackAndChromium } from './browser-fixture.js';
 
-
-let stack: LocalStack | undefined;
-let browser: Browser | undefined;
-let missingBrowser: Error | undefined;
-const contexts: BrowserContext[] = [];
-
-function running(): { stack: LocalStack; browser: Browser } {
-  if (missingBrowser !== undefined) throw missingBrowser;
-  if (stack === undefined || browser === undefined) throw new Error('beforeAll did not start the local stack and Chromium');
-  return { stack, browser };
-}
+const { running, track } = useStackAndChromium(() => ({
+  publishTopicTemplates: DEMO_GRANTS.publish,
+  subscribeTopicTemplates: DEMO_GRANTS.subscribe,
+  simulatedDevice: { intervalMs: 200 },
+}));
 
 /** Opens the page in a fresh context that can reach nothing but 127.0.0.1, signs in and connects. */
 async function signInAndConnect(username: string, viewport: { width: number; height: number } = DESKTOP): Promise<DemoUser> {
   const { stack: local, browser: chromium } = running();
   const user = await signIn(chromium, local.url, username, viewport);
-  contexts.push(user.context);
+  track(user.context);
   await connect(user.page);
   return user;
 }
@@ -80,29 +73,6 @@ function receivedTexts(page: Page): Promise<string[]> {
 function overflowsHorizontally(page: Page): Promise<boolean> {
   return page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
 }
-
-beforeAll(async () => {
-  try {
-    ({ browser } = await launchChromium());
-  } catch (error) {
-    // Recorded, not thrown: a failing beforeAll marks the tests "skipped"; each must FAIL instead.
-    missingBrowser = new Error(`Chromium did not start (see test/browser/launch-chromium.ts for how it is found): ${String(error)}`, { cause: error });
-    return;
-  }
-  stack = await startLocalStack({
-    port: 0,
-    quiet: true,
-    publishTopicTemplates: DEMO_GRANTS.publish,
-    subscribeTopicTemplates: DEMO_GRANTS.subscribe,
-    simulatedDevice: { intervalMs: 200 },
-  });
-});
-
-afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => undefined);
-  await browser?.close();
-  await stack?.stop();
-});
 
 describe('demo page: the four kinds of grant', () => {
   let alice: DemoUser | undefined;

@@ -8,10 +8,9 @@
  */
 import { mkdir } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page, WebSocket } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { STORAGE_KEY } from '../../web/demo/settings.js';
-import { startLocalStack, type LocalStack } from '../../local/dev-server.js';
-import { launchChromium } from './launch-chromium.js';
+import { useStackAndChromium } from './browser-fixture.js';
 
 const SCREENSHOT = 'test-results/demo.png';
 
@@ -28,21 +27,12 @@ interface DemoUser {
   readonly sockets: WebSocket[];
 }
 
-let stack: LocalStack | undefined;
-let browser: Browser | undefined;
-let missingBrowser: Error | undefined;
-const contexts: BrowserContext[] = [];
-
-function running(): { stack: LocalStack; browser: Browser } {
-  if (missingBrowser !== undefined) throw missingBrowser;
-  if (stack === undefined || browser === undefined) throw new Error('beforeAll did not start the local stack and Chromium');
-  return { stack, browser };
-}
+const { running, track } = useStackAndChromium();
 
 /** A fresh browser context (own storage, own cookies) that can reach nothing but 127.0.0.1. */
 async function newContext(): Promise<BrowserContext> {
   const context = await running().browser.newContext({ viewport: { width: 1280, height: 960 } });
-  contexts.push(context);
+  track(context);
   context.setDefaultTimeout(15_000);
   // Tests never reach AWS or any other host, whatever the page tries.
   await context.route((url) => url.hostname !== '127.0.0.1', (route) => route.abort('blockedbyclient'));
@@ -109,23 +99,6 @@ async function received(page: Page, text: string): Promise<string> {
 function receivedTexts(page: Page): Promise<string[]> {
   return page.locator('[data-testid="log-entry"][data-kind="received"] .text').allTextContents();
 }
-
-beforeAll(async () => {
-  try {
-    ({ browser } = await launchChromium());
-  } catch (error) {
-    // Recorded, not thrown: a failing beforeAll marks the tests "skipped"; each must FAIL instead.
-    missingBrowser = new Error(`Chromium did not start (see test/browser/launch-chromium.ts for how it is found): ${String(error)}`, { cause: error });
-    return;
-  }
-  stack = await startLocalStack({ port: 0, quiet: true });
-});
-
-afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => undefined);
-  await browser?.close();
-  await stack?.stop();
-});
 
 describe('demo page in Chromium against the local stack', () => {
   let alice: DemoUser | undefined;

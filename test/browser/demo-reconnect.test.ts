@@ -7,42 +7,16 @@
  * answered. The reconnect times and the vend's round trip are printed, for docs/browser-client.md.
  */
 import { mkdir } from 'node:fs/promises';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalStack, type LocalStack } from '../../local/dev-server.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { handshake } from '../local/mqtt-helpers.js';
 import { connect, connected, DESKTOP } from './demo-driver.js';
-import { launchChromium } from './launch-chromium.js';
+import { useStackAndChromium } from './browser-fixture.js';
 
-let stack: LocalStack | undefined;
-let browser: Browser | undefined;
-let missingBrowser: Error | undefined;
-let context: BrowserContext | undefined;
 /** The stack's clock runs this far ahead of the real one (the page's clock is moved alongside). */
 let stackAheadMs = 0;
 
-function running(): { stack: LocalStack; browser: Browser } {
-  if (missingBrowser !== undefined) throw missingBrowser;
-  if (stack === undefined || browser === undefined) throw new Error('beforeAll did not start the local stack and Chromium');
-  return { stack, browser };
-}
-
-beforeAll(async () => {
-  try {
-    ({ browser } = await launchChromium());
-  } catch (error) {
-    // Recorded, not thrown: a failing beforeAll marks the tests "skipped"; each must FAIL instead.
-    missingBrowser = new Error(`Chromium did not start (see test/browser/launch-chromium.ts for how it is found): ${String(error)}`, { cause: error });
-    return;
-  }
-  stack = await startLocalStack({ port: 0, quiet: true, urlTtlSeconds: 10, now: () => new Date(Date.now() + stackAheadMs) });
-});
-
-afterAll(async () => {
-  await context?.close().catch(() => undefined);
-  await browser?.close();
-  await stack?.stop();
-});
+const { running, track } = useStackAndChromium(() => ({ urlTtlSeconds: 10, now: () => new Date(Date.now() + stackAheadMs) }));
 
 async function text(page: Page, testId: string): Promise<string> {
   return (await page.getByTestId(testId).textContent()) ?? '';
@@ -65,7 +39,7 @@ async function dropAndReconnect(page: Page): Promise<{ status: string; reconnect
 describe('the demo page vends on reconnect, not on a timer (URL_TTL_SECONDS=10)', () => {
   it('one vend in 35 s of connected time; Drop connection vends only once the URL held is no longer usable', async () => {
     const { stack: local, browser: chromium } = running();
-    context = await chromium.newContext({ viewport: DESKTOP });
+    const context = track(await chromium.newContext({ viewport: DESKTOP }));
     context.setDefaultTimeout(15_000);
     await context.route((target) => target.hostname !== '127.0.0.1', (route) => route.abort('blockedbyclient'));
     await context.clock.install();
