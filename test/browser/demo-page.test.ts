@@ -7,7 +7,7 @@
  * vend (or not) are in demo-reconnect.test.ts.
  */
 import { mkdir } from 'node:fs/promises';
-import type { Browser, BrowserContext, Page, WebSocket } from 'playwright-core';
+import type { BrowserContext, Page, WebSocket } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { STORAGE_KEY } from '../../web/demo/settings.js';
 import { useStackAndChromium } from './browser-fixture.js';
