@@ -14,11 +14,18 @@ export interface DemoUser {
   readonly sub: string;
 }
 
-/** Opens the page at `url` in a new context of `viewport`, and signs `username` in. */
-export async function signIn(browser: Browser, url: string, username: string, viewport: { width: number; height: number } = DESKTOP): Promise<DemoUser> {
+/** A fresh context (own storage, own cookies) of `viewport` that can reach nothing but 127.0.0.1. */
+export async function newLoopbackContext(browser: Browser, viewport: { width: number; height: number } = DESKTOP): Promise<BrowserContext> {
   const context = await browser.newContext({ viewport });
   context.setDefaultTimeout(15_000);
+  // Tests never reach AWS or any other host, whatever the page tries.
   await context.route((target) => target.hostname !== '127.0.0.1', (route) => route.abort('blockedbyclient'));
+  return context;
+}
+
+/** Opens the page at `url` in a new context of `viewport`, and signs `username` in. */
+export async function signIn(browser: Browser, url: string, username: string, viewport: { width: number; height: number } = DESKTOP): Promise<DemoUser> {
+  const context = await newLoopbackContext(browser, viewport);
   const page = await context.newPage();
   await page.goto(url);
   await page.getByTestId('mode-banner').filter({ hasText: 'Local stack' }).waitFor();
@@ -67,9 +74,11 @@ export function logTexts(page: Page, kind: 'received' | 'sent' | 'info' | 'error
   return page.locator(`[data-testid="log-entry"][data-kind="${kind}"] .text`).allTextContents();
 }
 
-/** Waits for a received message with this text. */
-export async function received(page: Page, text: string): Promise<void> {
-  await page.locator('[data-testid="log-entry"][data-kind="received"]').filter({ hasText: text }).waitFor();
+/** Waits for a received message with this text and returns its topic. */
+export async function received(page: Page, text: string): Promise<string> {
+  const entry = page.locator('[data-testid="log-entry"][data-kind="received"]').filter({ hasText: text });
+  await entry.waitFor();
+  return (await entry.locator('.topic').textContent()) ?? '';
 }
 
 /**

@@ -10,7 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { DEMO_GRANTS } from '../../local/demo-grants.js';
-import { connect, connected, DESKTOP, PHONE, signIn, type DemoUser } from './demo-driver.js';
+import { connect, connected, DESKTOP, logTexts, overflowsHorizontally, PHONE, publishTo, received, signIn, subscribeTyped, type DemoUser } from './demo-driver.js';
 import { useStackAndChromium } from './browser-fixture.js';
 
 const { running, track } = useStackAndChromium(() => ({
@@ -41,37 +41,6 @@ async function subscribeWithButton(page: Page, filter: string): Promise<string> 
   const status = page.getByTestId('subscribe-status').filter({ hasText: new RegExp(`^(Subscribed to|Subscription to) ${filter.replace(/[+#/]/g, '\\$&')}`) });
   await status.waitFor();
   return (await status.textContent()) ?? '';
-}
-
-/** Subscribes through the free-text filter field and returns the status line. */
-async function subscribeTyped(page: Page, filter: string): Promise<string> {
-  await page.getByLabel('Topic filter').fill(filter);
-  await page.getByRole('button', { name: 'Subscribe', exact: true }).click();
-  const status = page.getByTestId('subscribe-status').filter({ hasText: /^(Subscribed to|Subscription to .* refused)/ });
-  await status.waitFor();
-  return (await status.textContent()) ?? '';
-}
-
-async function publishTo(page: Page, topic: string, message: string): Promise<void> {
-  await page.getByLabel('Topic', { exact: true }).fill(topic);
-  await page.getByLabel('Message', { exact: true }).fill(message);
-  await page.getByRole('button', { name: 'Publish', exact: true }).click();
-}
-
-/** Waits for a received chat message with this text and returns its topic. */
-async function received(page: Page, text: string): Promise<string> {
-  const entry = page.locator('[data-testid="log-entry"][data-kind="received"]').filter({ hasText: text });
-  await entry.waitFor();
-  return (await entry.locator('.topic').textContent()) ?? '';
-}
-
-function receivedTexts(page: Page): Promise<string[]> {
-  return page.locator('[data-testid="log-entry"][data-kind="received"] .text').allTextContents();
-}
-
-/** Whether the page is wider than its viewport (a phone would scroll sideways). */
-function overflowsHorizontally(page: Page): Promise<boolean> {
-  return page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
 }
 
 describe('demo page: the four kinds of grant', () => {
@@ -127,7 +96,7 @@ describe('demo page: the four kinds of grant', () => {
     await connected(carol.page);
     await publishTo(alice.page, 'rooms/team-a/chat', 'after carol tried');
     await received(alice.page, 'after carol tried');
-    expect(await receivedTexts(alice.page)).not.toContain('carol was here');
+    expect(await logTexts(alice.page, 'received')).not.toContain('carol was here');
   });
 
   it("shows every user the simulated device's telemetry", async () => {
@@ -140,7 +109,7 @@ describe('demo page: the four kinds of grant', () => {
       await entry.locator('.value').filter({ hasText: /^sensor-1: \d+(\.\d)? °C at / }).waitFor();
       // Readings update the feed in place instead of filling the chat log.
       await entry.locator('.count').filter({ hasText: /^([2-9]|\d\d+) messages$/ }).waitFor();
-      expect(await receivedTexts(user.page)).not.toContainEqual(expect.stringContaining('"device"'));
+      expect(await logTexts(user.page, 'received')).not.toContainEqual(expect.stringContaining('"device"'));
     }
   });
 

@@ -11,6 +11,7 @@ import type { BrowserContext, Page, WebSocket } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { STORAGE_KEY } from '../../web/demo/settings.js';
 import { useStackAndChromium } from './browser-fixture.js';
+import { connect as connectPage, logTexts, newLoopbackContext, received, signIn as signInAs } from './demo-driver.js';
 
 const SCREENSHOT = 'test-results/demo.png';
 
@@ -29,51 +30,32 @@ interface DemoUser {
 
 const { running, track } = useStackAndChromium();
 
-/** A fresh browser context (own storage, own cookies) that can reach nothing but 127.0.0.1. */
+/** A fresh loopback-only browser context, closed after the file's tests. */
 async function newContext(): Promise<BrowserContext> {
-  const context = await running().browser.newContext({ viewport: { width: 1280, height: 960 } });
-  track(context);
-  context.setDefaultTimeout(15_000);
-  // Tests never reach AWS or any other host, whatever the page tries.
-  await context.route((url) => url.hostname !== '127.0.0.1', (route) => route.abort('blockedbyclient'));
-  return context;
+  return track(await newLoopbackContext(running().browser));
 }
 
-/** Opens the demo page in a new browser context and signs `username` in. */
+/** Opens the demo page in a new browser context, signs `username` in, and records its vends and sockets. */
 async function signIn(username: string): Promise<DemoUser> {
-  const { stack: local } = running();
-  const context = await newContext();
-  const page = await context.newPage();
+  const { stack: local, browser } = running();
+  const { context, page, sub } = await signInAs(browser, local.url, username);
+  track(context);
   const vended: Array<{ url: string; clientId: string }> = [];
   const sockets: WebSocket[] = [];
+  // Vends and sockets happen on Connect, after sign-in: listening from here misses none.
   page.on('websocket', (socket) => sockets.push(socket));
   page.on('response', (response) => {
     if (new URL(response.url()).pathname === '/mqtt-url' && response.status() === 200) {
       void response.json().then((body: { url: string; clientId: string }) => vended.push(body));
     }
   });
-
-  await page.goto(local.url);
-  await page.getByTestId('mode-banner').filter({ hasText: 'Local stack' }).waitFor();
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill('local-dev');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  const status = page.getByTestId('auth-status').filter({ hasText: `Signed in as ${username}` });
-  await status.waitFor();
-  const sub = /\(sub ([^)]+)\)/.exec((await status.textContent()) ?? '')?.[1];
-  if (sub === undefined) throw new Error(`no sub shown for ${username}`);
   const suffix = await page.getByLabel('Client ID suffix (optional)').inputValue();
   expect(suffix).toMatch(/^tab-[0-9a-f]{6}$/);
   return { context, page, sub, clientId: `${sub}-${suffix}`, vended, sockets };
 }
 
 async function connect(user: DemoUser): Promise<void> {
-  await user.page.getByRole('button', { name: 'Connect', exact: true }).click();
-  await connected(user.page);
-}
-
-function connected(page: Page): Promise<void> {
-  return page.locator('[data-testid="connection-state"][data-state="connected"]').waitFor();
+  await connectPage(user.page);
 }
 
 async function subscribe(page: Page, topic?: string): Promise<string> {
@@ -87,17 +69,6 @@ async function subscribe(page: Page, topic?: string): Promise<string> {
 async function publish(page: Page, message: string): Promise<void> {
   await page.getByLabel('Message', { exact: true }).fill(message);
   await page.getByRole('button', { name: 'Publish', exact: true }).click();
-}
-
-/** Waits for a received message with this text and returns its topic. */
-async function received(page: Page, text: string): Promise<string> {
-  const entry = page.locator('[data-testid="log-entry"][data-kind="received"]').filter({ hasText: text });
-  await entry.waitFor();
-  return (await entry.locator('.topic').textContent()) ?? '';
-}
-
-function receivedTexts(page: Page): Promise<string[]> {
-  return page.locator('[data-testid="log-entry"][data-kind="received"] .text').allTextContents();
 }
 
 describe('demo page in Chromium against the local stack', () => {
@@ -165,8 +136,8 @@ describe('demo page in Chromium against the local stack', () => {
     // Bob's own message arriving after Alice's proves his connection delivers; hers never came.
     await publish(bob.page, 'bob only');
     await received(bob.page, 'bob only');
-    expect(await receivedTexts(bob.page)).toEqual(['bob only']);
-    expect(await receivedTexts(alice.page)).not.toContain('bob only');
+    expect(await logTexts(bob.page, 'received')).toEqual(['bob only']);
+    expect(await logTexts(alice.page, 'received')).not.toContain('bob only');
     await bob.context.close();
   });
 
