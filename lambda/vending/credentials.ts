@@ -11,7 +11,7 @@ import { roleSessionNameFor } from './role-session-name.js';
 import { sessionPolicyFor } from './scope.js';
 import type { StsObservation } from './metrics.js';
 import { SessionCache, type Expiring } from './session-cache.js';
-import type { Grantee, TopicTemplates } from './topic-templates.js';
+import { granteeKey, type Grantee, type TopicTemplates } from './topic-templates.js';
 
 /**
  * How long a request waits for STS before it is answered 503, leaving half of a 10 s Lambda timeout
@@ -147,18 +147,10 @@ export function perUserCredentialSource(options: PerUserCredentialSourceOptions)
 
   return {
     async credentialsFor(grantee) {
-      const { value, hit } = await cache.get(cacheKeyOf(grantee), minRemainingMs, () => assume(grantee));
+      const { value, hit } = await cache.get(granteeKey(grantee), minRemainingMs, () => assume(grantee));
       return { credentials: value, lookup: hit ? 'hit' : 'miss' };
     },
   };
-}
-
-/**
- * The session cache key of a caller: its `sub`, then its groups. Unambiguous, since neither a `sub`
- * nor an eligible group name can hold a newline or a comma.
- */
-export function cacheKeyOf(grantee: Grantee): string {
-  return grantee.groups.length === 0 ? grantee.sub : `${grantee.sub}\n${grantee.groups.join(',')}`;
 }
 
 /**

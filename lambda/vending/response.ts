@@ -14,7 +14,7 @@ import {
   TooManyGroupsError,
   type ForbiddenSubjectReason,
 } from './errors.js';
-import { SUB_PLACEHOLDER, unique, variableOf, type Grantee, type TemplateVariable, type TopicTemplates } from './topic-templates.js';
+import { granteeKey, SUB_PLACEHOLDER, unique, variableOf, type Grantee, type TemplateVariable, type TopicTemplates } from './topic-templates.js';
 
 /** The body of a successful `GET /mqtt-url`. */
 export interface MqttUrlBody {
@@ -127,7 +127,7 @@ export function createOkResponder(templates: TopicTemplates, memoSize = TOPICS_M
   // A caller's topics only change with its groups; a warm request reuses their JSON.
   const memo = new LruMap<string, string>(memoSize);
   const topicsOf = (grantee: Grantee): string => {
-    const key = grantee.groups.length === 0 ? grantee.sub : `${grantee.sub}\n${grantee.groups.join(',')}`;
+    const key = granteeKey(grantee);
     let topics = memo.get(key);
     if (topics === undefined) {
       topics = `{"publish":${publish(grantee)},"subscribe":${subscribe(grantee)}}`;

@@ -48,6 +48,15 @@ export interface Grantee {
   readonly groups: readonly string[];
 }
 
+/**
+ * A caller's key: its `sub`, then its groups. The session cache and the answer's topic memo use it,
+ * since both hold what follows from exactly these. Unambiguous, because neither a `sub` nor an
+ * eligible group name can hold a newline or a comma.
+ */
+export function granteeKey(grantee: Grantee): string {
+  return grantee.groups.length === 0 ? grantee.sub : `${grantee.sub}\n${grantee.groups.join(',')}`;
+}
+
 /** How many templates one list may hold (each adds resources to every session policy). */
 export const MAX_TOPIC_TEMPLATES = 8;
 

@@ -5,7 +5,8 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { PerUserScope } from '../../lambda/vending/config.js';
-import { cacheKeyOf, perUserCredentialSource, sharedCredentialSource, STS_DEADLINE_DEFAULT_MS, type AssumeRole, type AssumeRoleRequest, type SessionCredentials } from '../../lambda/vending/credentials.js';
+import { perUserCredentialSource, sharedCredentialSource, STS_DEADLINE_DEFAULT_MS, type AssumeRole, type AssumeRoleRequest, type SessionCredentials } from '../../lambda/vending/credentials.js';
+import { granteeKey } from '../../lambda/vending/topic-templates.js';
 import { CredentialsUnavailableError } from '../../lambda/vending/errors.js';
 import type { StsObservation } from '../../lambda/vending/metrics.js';
 import { SessionCache, type Expiring } from '../../lambda/vending/session-cache.js';
@@ -158,8 +159,8 @@ describe('perUserCredentialSource requests and observations', () => {
     await source.credentialsFor({ sub: 'alice', groups: ['team-a', 'team-b'] });
     expect(await source.credentialsFor({ sub: 'alice', groups: ['team-a'] })).toMatchObject({ lookup: 'hit' });
     expect(calls).toBe(3);
-    expect(cacheKeyOf({ sub: 'alice', groups: [] })).toBe('alice');
-    expect(cacheKeyOf({ sub: 'alice', groups: ['a', 'b'] })).toBe('alice\na,b');
+    expect(granteeKey({ sub: 'alice', groups: [] })).toBe('alice');
+    expect(granteeKey({ sub: 'alice', groups: ['a', 'b'] })).toBe('alice\na,b');
   });
 
   it('waits 5000 ms for STS by default', () => {
