@@ -24,9 +24,21 @@
  * The gate also bounds attempts: after two attempts in a row without CONNACK, each next attempt waits
  * an extra 1 s doubling to 30 s; a URL that failed to connect twice is retired (then after 4, 8, 16,
  * 32 failures), so an endpoint that forgot its session is met with a new URL, not one vend per attempt.
+ *
+ * Real life on top of that:
+ * - A dropped connection's first reconnect, and the vend it may need, are spread at random over
+ *   {@link HERD_JITTER_WINDOW_MS} (`refresh-schedule.ts` says why): a fleet of tabs dropped together
+ *   does not come back in one instant.
+ * - {@link ConnectGate.wake} (the browser is back `online`, or a hidden page is visible again): a
+ *   client waiting out a backoff reconnects within the same jitter, the backoff starting over, but
+ *   never sooner than a `Retry-After`; a client that still believes it is connected is checked with
+ *   a PINGREQ and, when nothing answers, reconnected (after a sleep the socket is often dead without
+ *   a close, and mqtt.js would wait up to 1.5 keepalives to notice).
+ * - A CONNACK 3 refusal (AWS IoT's one-CONNECT-per-second-per-client-ID limit) makes mqtt.js stop
+ *   reconnecting; the gate tries again itself, with the attempt backoff.
  */
 import { Sleeper, systemClock, type Clock } from './clock.js';
-import { attemptDelayMs } from './refresh-schedule.js';
+import { attemptDelayMs, herdJitterMs } from './refresh-schedule.js';
 import type { KeptUrl, UrlSupply, VendReason } from './url-supply.js';
 
 /**
@@ -60,9 +72,13 @@ export interface GateableClient {
   connect(): unknown;
   readonly connected: boolean;
   readonly disconnecting: boolean;
-  readonly options: { readonly reconnectPeriod?: number | undefined };
-  on(event: 'connect' | 'close' | 'end', listener: () => void): unknown;
+  readonly options: { readonly reconnectPeriod?: number | undefined; readonly keepalive?: number | undefined };
+  on(event: 'connect' | 'close' | 'end' | 'packetreceive', listener: () => void): unknown;
   end(force?: boolean): unknown;
+  /** mqtt.js 5's PINGREQ; the liveness check after a wake uses it when present. */
+  sendPing?(): void;
+  /** The transport of the current connection; destroying it is how a dead connection is closed. */
+  readonly stream?: { destroy(): unknown } | undefined;
 }
 
 /** Options of {@link ConnectGate}. */
@@ -83,6 +99,15 @@ export interface ConnectGateOptions {
 
 /** mqtt.js's default `reconnectPeriod`. */
 const MQTT_DEFAULT_RECONNECT_PERIOD_MS = 1_000;
+/** MQTT 3.1.1 CONNACK 3, "server unavailable": how the connect-rate limit refuses (see takeover-detector.ts). */
+const CONNACK_SERVER_UNAVAILABLE = 3;
+/**
+ * After a wake, a connection that received nothing for this long is asked for a PINGRESP; one that
+ * received a packet more recently is alive.
+ */
+export const WAKE_SILENCE_MS = 2_000;
+/** A PINGREQ sent on wake that gets no packet back within this is taken for a dead connection. */
+export const WAKE_PING_TIMEOUT_MS = 2_000;
 
 /**
  * A URL that failed to connect this many times is retired (replaced by a new vend); after each
@@ -113,6 +138,16 @@ export class ConnectGate {
   #replacements = 0;
   #holding = false;
   #stopped = false;
+  /** No vend for the next attempt starts before this (the drop's or the wake's jitter). */
+  #vendNotBefore = 0;
+  /** An attempt has started and has neither connected nor closed. */
+  #attemptInFlight = false;
+  /** The next close follows a CONNACK 3: mqtt.js will not reconnect, the gate must. */
+  #retryAfterRefusal = false;
+  /** The next drop was caused by the wake's liveness check: reconnect after the jitter alone. */
+  #wakeDrop = false;
+  #lastReceivedAt = 0;
+  #pingTimer: unknown;
 
   /** Attempts use `options.supply.latest` (the URL just vended) until {@link ConnectGate.attach}. */
   constructor(options: ConnectGateOptions) {
@@ -151,6 +186,10 @@ export class ConnectGate {
       return client;
     };
     client.on('connect', () => this.onConnect());
+    client.on('packetreceive', () => {
+      this.#lastReceivedAt = this.#clock.now();
+      this.#clearPing();
+    });
     client.on('close', () => {
       // mqtt.js does not reconnect with reconnectPeriod 0, so no URL will be needed again.
       if (client.options.reconnectPeriod === 0) {
@@ -182,6 +221,7 @@ export class ConnectGate {
       attempts: reused && this.#currentUrl !== undefined ? this.#currentUrl.attempts + 1 : 1,
     };
     this.#attemptConnected = false;
+    this.#attemptInFlight = true;
     return url.url;
   }
 
@@ -205,12 +245,15 @@ export class ConnectGate {
       return;
     }
     this.#holding = true;
-    void this.#hold(wait);
+    void this.#hold();
   }
+
 
   /** The attempt got CONNACK 0: everything that counted failures starts over. */
   onConnect(): void {
     this.#attemptConnected = true;
+    this.#attemptInFlight = false;
+    this.#lastReceivedAt = this.#clock.now();
     this.#failedAttempts = 0;
     this.#attemptNotBefore = 0;
     this.#failedWithUrl = 0;
@@ -219,13 +262,16 @@ export class ConnectGate {
 
   /**
    * The connection (or the attempt) closed and mqtt.js will try again after `reconnectPeriodMs`.
-   * Counts a failed attempt; when a live connection dropped and its URL will not be usable for the
-   * next attempt, starts the vend now so that it runs during mqtt.js's reconnect wait.
+   * Counts a failed attempt. When a live connection dropped, the first reconnect waits
+   * `reconnectPeriodMs` plus a random share of {@link HERD_JITTER_WINDOW_MS}, and the vend it needs
+   * (when the held URL will not be usable then) starts after the same jitter, during that wait.
    */
   onClose(reconnectPeriodMs: number): void {
     if (this.#stopped) return;
+    this.#clearPing();
     const dropped = this.#attemptConnected;
     this.#attemptConnected = false;
+    this.#attemptInFlight = false;
     if (!dropped) {
       this.#failedAttempts += 1;
       this.#attemptNotBefore = this.#clock.now() + attemptDelayMs(this.#failedAttempts, this.#random());
@@ -235,10 +281,54 @@ export class ConnectGate {
         this.#replacements += 1;
         this.#supply.retire();
       }
+      if (this.#retryAfterRefusal) {
+        // mqtt.js suppresses its reconnects after a CONNACK refusal: the gate holds the next attempt,
+        // at mqtt.js's pace at least (the limit is one CONNECT per second).
+        this.#retryAfterRefusal = false;
+        this.#attemptNotBefore = Math.max(this.#attemptNotBefore, this.#clock.now() + reconnectPeriodMs);
+        this.#beginHold();
+      }
       return;
     }
-    const nextAttemptAt = this.#clock.now() + reconnectPeriodMs;
-    if (this.#supply.usable(nextAttemptAt) === undefined) void this.#supply.obtain(nextAttemptAt);
+    const now = this.#clock.now();
+    const jitter = herdJitterMs(this.#random());
+    const wait = this.#wakeDrop ? 0 : reconnectPeriodMs;
+    this.#wakeDrop = false;
+    this.#vendNotBefore = now + jitter;
+    this.#attemptNotBefore = now + wait + jitter;
+    // Held from now on: mqtt.js's reconnect ticks join the hold instead of starting an attempt early.
+    this.#beginHold();
+  }
+
+  /**
+   * A CONNACK refused the current attempt with `returnCode`. For 3 ("server unavailable", the
+   * connect-rate limit) the gate tries again after the close, as mqtt.js will not.
+   */
+  onConnackRefused(returnCode: number): void {
+    this.#retryAfterRefusal = returnCode === CONNACK_SERVER_UNAVAILABLE && !this.#stopped;
+  }
+
+  /**
+   * The browser is back online, or the page is visible again. Reconnects a client that is waiting
+   * (its backoff and the vend's start over, within the herd jitter, never before a `Retry-After`);
+   * asks a client that believes it is connected for a PINGRESP and reconnects it when none comes.
+   */
+  wake(): void {
+    const client = this.#client;
+    if (this.#stopped || client === undefined || client.disconnecting) return;
+    const now = this.#clock.now();
+    if (client.connected) {
+      this.#checkLiveness(client, now);
+      return;
+    }
+    if (this.#attemptInFlight) return;
+    const target = now + herdJitterMs(this.#random());
+    this.#failedAttempts = 0;
+    this.#vendNotBefore = target;
+    this.#attemptNotBefore = target;
+    this.#supply.wake();
+    if (this.#holding) this.#sleeper.wake();
+    else this.#beginHold();
   }
 
   /**
@@ -247,17 +337,55 @@ export class ConnectGate {
    */
   stop(): void {
     this.#stopped = true;
+    this.#clearPing();
     this.#supply.stop();
     this.#sleeper.wake();
   }
 
-  async #hold(waitMs: number): Promise<void> {
+  #checkLiveness(client: GateableClient, now: number): void {
+    if (now - this.#lastReceivedAt < WAKE_SILENCE_MS || this.#pingTimer !== undefined || client.sendPing === undefined) return;
+    client.sendPing();
+    this.#pingTimer = this.#clock.setTimeout(() => {
+      this.#pingTimer = undefined;
+      if (this.#stopped || !client.connected) return;
+      // Nothing came back: the socket died while the page slept. Close it; the reconnect follows the
+      // jitter alone, without mqtt.js's reconnect wait.
+      this.#wakeDrop = true;
+      client.stream?.destroy();
+    }, WAKE_PING_TIMEOUT_MS);
+  }
+
+  #clearPing(): void {
+    if (this.#pingTimer !== undefined) this.#clock.clearTimeout(this.#pingTimer);
+    this.#pingTimer = undefined;
+  }
+
+  #beginHold(): void {
+    if (this.#holding || this.#stopped) return;
+    this.#holding = true;
+    void this.#hold();
+  }
+
+  /** Sleeps until `deadline()` (read again after every early wake) has passed, or the gate stops. */
+  async #until(deadline: () => number): Promise<void> {
+    while (!this.#stopped && this.#clock.now() < deadline()) await this.#sleeper.sleep(deadline() - this.#clock.now());
+  }
+
+  async #hold(): Promise<void> {
     let kept: KeptUrl | undefined;
     try {
-      // The vend (when one is needed) runs during the attempt's backoff, not after it.
-      const obtaining = this.#supply.obtain(this.#clock.now() + Math.max(0, waitMs));
-      await this.#sleeper.sleep(waitMs);
-      kept = await obtaining;
+      // Deadlines are read again after each wait: wake() may have brought them forward meanwhile.
+      for (;;) {
+        await this.#until(() => this.#vendNotBefore);
+        if (this.#stopped) return;
+        // The vend (when one is needed) runs during the attempt's backoff, not after it.
+        const obtaining = this.#supply.obtain(Math.max(this.#clock.now(), this.#attemptNotBefore));
+        await this.#until(() => this.#attemptNotBefore);
+        kept = await obtaining;
+        if (kept === undefined || this.#stopped) break;
+        // A close meanwhile (a CONNACK refusal) may have pushed the attempt back: wait for it again.
+        if (this.#clock.now() >= this.#attemptNotBefore) break;
+      }
     } finally {
       this.#holding = false;
     }
@@ -269,7 +397,7 @@ export class ConnectGate {
       client?.end(true);
       return;
     }
-    if (client !== undefined && !client.connected && !client.disconnecting) this.#start(kept);
+    if (client !== undefined && !client.connected && !client.disconnecting && !this.#attemptInFlight) this.#start(kept);
   }
 
   #start(kept: KeptUrl): void {

@@ -23,14 +23,18 @@
 // default export, so the named `connect` cannot be imported in a way that works in both worlds.
 import mqtt from 'mqtt';
 import type { IClientOptions, MqttClient } from 'mqtt';
+import { pageTabSuffixes, type ClientSuffixLease } from './client-suffix.js';
 import { ConnectGate, type ConnectionUrl } from './connect-gate.js';
-import { ConnectMqttOptionError } from './errors.js';
+import { ClientIdConflictError, ConnectMqttOptionError, VendingError } from './errors.js';
+import { discardPersistentSession } from './session-discard.js';
+import { watchTakeovers } from './takeover-watch.js';
 import type { FetchLike, GetToken, ReceivedMqttUrl, VendedTopics } from './types.js';
 import { UrlSupply } from './url-supply.js';
 import { mqttUrlVendor } from './vend-mqtt-url.js';
+import { listenForWake } from './wake-signals.js';
 
 export type { ConnectionUrl } from './connect-gate.js';
-export { codeForStatus, ConnectMqttOptionError, VendingError } from './errors.js';
+export { ClientIdConflictError, codeForStatus, ConnectMqttOptionError, VendingError } from './errors.js';
 export type { VendReason } from './url-supply.js';
 export type { FetchLike, GetToken, GetTokenOptions, VendedMqttUrl, VendedTopics } from './types.js';
 export { vendMqttUrl, type VendMqttUrlOptions } from './vend-mqtt-url.js';
@@ -61,17 +65,32 @@ export interface ConnectMqttOptions {
    */
   readonly getToken: GetToken;
   /**
-   * Distinguishes several connections of one user: the client ID becomes `<sub>-<clientSuffix>`
-   * (1–32 of `A-Z a-z 0-9 _ -`). AWS IoT drops the older of two connections with one client ID.
-   * @default - none: the client ID is the user's `sub`
+   * The client ID becomes `<sub>-<clientSuffix>` (1–32 of `A-Z a-z 0-9 _ -`). AWS IoT drops the
+   * older of two connections with one client ID, so two connections must never share a suffix: set
+   * one only to pin an ID (for example to `resume` across process restarts in Node). `false` keeps
+   * the bare `<sub>`: one connection per user, a newer one (another tab) closing the older.
+   * @default - a suffix of this connection's own: in a browser tab, the tab's (kept in
+   *   `sessionStorage`, stable across reloads, never shared with a duplicated tab) for the page's
+   *   first connection and a fresh one for any further; in Node, a fresh one per call
    */
-  readonly clientSuffix?: string;
+  readonly clientSuffix?: string | false;
+  /**
+   * Keep a persistent session (MQTT `clean: false`) on this connection's client ID, so that QoS 1
+   * messages published while it was away (a dropped socket, a reload, a sleeping laptop) are
+   * delivered when it is back, without re-subscribing. AWS IoT keeps the session for its
+   * persistent-session expiry (1 hour by default, adjustable). Only QoS 1 subscriptions queue
+   * anything: subscribe with `{ qos: 1 }` (mqtt.js subscribes at QoS 0 unless asked). `end()`
+   * discards the session unless called with `{ keepSession: true }`.
+   * @default false - a clean session on every connect: messages sent while away are lost
+   */
+  readonly resume?: boolean;
   /**
    * Extra mqtt.js options (keepalive, reconnectPeriod, will, …). The URL, host and client ID come
    * from the vended answer and cannot be set here. With `reconnectPeriod: 0` mqtt.js does not
    * reconnect, so nothing is vended after the first `close` (call `connectMqtt` again rather than
    * `client.reconnect()`).
-   * @default - `protocolVersion: 4` (MQTT 3.1.1), `clean: true`, mqtt.js's 1 s `reconnectPeriod`
+   * `clean: true` cannot be combined with `resume`.
+   * @default - `protocolVersion: 4` (MQTT 3.1.1), `clean` as `resume` says, mqtt.js's 1 s `reconnectPeriod`
    */
   readonly mqttOptions?: ConnectMqttClientOptions;
   /**
@@ -100,10 +119,16 @@ export interface MqttConnection {
    * `permanent: true`) is emitted once and vending stops for good. If a reconnect needed that URL,
    * the client is ended (`end` event): nothing could reconnect it. With `prefetch` a connection
    * that is up stays up until it drops. Sign the user in again and call `connectMqtt` anew.
+   *
+   * When another connection uses the same client ID and AWS IoT keeps closing this one as the other
+   * connects (a takeover loop), the client emits a `ClientIdConflictError` (`name`
+   * `ClientIdConflict`) and ends; the other connection stays up.
    */
   readonly client: MqttClient;
   /** The MQTT client ID the credentials allow (`<sub>` or `<sub>-<clientSuffix>`). */
   readonly clientId: string;
+  /** Whether this connection keeps a persistent session (`resume: true`). */
+  readonly resume: boolean;
   /** The topics the credentials allow, as IAM patterns (`users/<sub>/*`: `*` matches any suffix). */
   readonly topics: VendedTopics;
   /** The AWS IoT data endpoint host. */
@@ -116,8 +141,58 @@ export interface MqttConnection {
    * vend took). `undefined` before the first attempt.
    */
   readonly currentUrl: ConnectionUrl | undefined;
-  /** Aborts a vend in flight (and, with `prefetch`, the timer) and ends the client. Idempotent. */
-  end(): Promise<void>;
+  /**
+   * Aborts a vend in flight (and, with `prefetch`, the timer) and ends the client. With `resume`,
+   * it then discards the persistent session (a clean CONNECT on the same client ID, then a
+   * DISCONNECT, a second after the last CONNECT as AWS IoT's connect rate requires), so that a
+   * closed connection does not keep queueing messages for an hour; `{ keepSession: true }` keeps it
+   * for a later `connectMqtt` with the same client ID. Idempotent: the first call's options hold.
+   */
+  end(options?: EndOptions): Promise<void>;
+}
+
+/** Options of {@link MqttConnection.end}. */
+export interface EndOptions {
+  /**
+   * With `resume`: leave the persistent session (and its queued messages) on the broker until it
+   * expires or the same client ID connects again.
+   * @default false
+   */
+  readonly keepSession?: boolean;
+}
+
+function validateResume(resume: unknown, mqttOptions: ConnectMqttClientOptions): boolean {
+  if (resume === undefined) return false;
+  if (typeof resume !== 'boolean') throw new ConnectMqttOptionError('resume', 'must be true or false', resume);
+  if (resume && mqttOptions.clean === true) {
+    throw new ConnectMqttOptionError('mqttOptions.clean', 'cannot be true with resume: true, which keeps a persistent session (clean: false)', mqttOptions.clean);
+  }
+  return resume;
+}
+
+/**
+ * The API refuses suffixes to users whose sub is not a UUID (their client ID must be exact). A
+ * default suffix then falls back to the bare `<sub>`, as before suffixes were the default.
+ */
+function suffixRefused(error: unknown): boolean {
+  return error instanceof VendingError && error.status === 400 && error.message.includes('clientSuffix');
+}
+
+/** Vends the first URL with the leased suffix (or, for a refused default one, without). */
+async function firstVend(
+  options: ConnectMqttOptions,
+  lease: ClientSuffixLease,
+): Promise<{ readonly first: ReceivedMqttUrl; readonly vend: (signal?: AbortSignal) => Promise<ReceivedMqttUrl> }> {
+  const { apiUrl, getToken, fetch } = options;
+  // Validates apiUrl, clientSuffix and getToken here, once: every later vend reuses the result.
+  const vend = mqttUrlVendor({ apiUrl, getToken, clientSuffix: lease.suffix, fetch });
+  try {
+    return { first: await vend(), vend };
+  } catch (error) {
+    if (lease.kind === 'explicit' || lease.kind === 'none' || !suffixRefused(error)) throw error;
+    const bare = mqttUrlVendor({ apiUrl, getToken, fetch });
+    return { first: await bare(), vend: bare };
+  }
 }
 
 function validateMqttOptions(mqttOptions: unknown): ConnectMqttClientOptions {
@@ -160,9 +235,7 @@ export async function connectMqtt(options: ConnectMqttOptions): Promise<MqttConn
   if (typeof options !== 'object' || options === null) {
     throw new ConnectMqttOptionError('options', 'must be an object', options);
   }
-  const { apiUrl, getToken, clientSuffix, fetch, prefetch } = options;
-  // Validates apiUrl, clientSuffix and getToken here, once: every later vend reuses the result.
-  const vend: (signal?: AbortSignal) => Promise<ReceivedMqttUrl> = mqttUrlVendor({ apiUrl, getToken, clientSuffix, fetch });
+  const { fetch, prefetch } = options;
   if (fetch !== undefined && typeof fetch !== 'function') {
     throw new ConnectMqttOptionError('fetch', 'must be a fetch-compatible function', fetch);
   }
@@ -170,8 +243,19 @@ export async function connectMqtt(options: ConnectMqttOptions): Promise<MqttConn
     throw new ConnectMqttOptionError('prefetch', 'must be true or false', prefetch);
   }
   const mqttOptions = validateMqttOptions(options.mqttOptions);
+  const resume = validateResume(options.resume, mqttOptions);
+  // Checked before a tab's suffix is claimed: a bad option changes nothing.
+  mqttUrlVendor({ apiUrl: options.apiUrl, getToken: options.getToken, clientSuffix: options.clientSuffix === false ? undefined : options.clientSuffix, fetch });
 
-  const first = await vend();
+  const lease = await pageTabSuffixes().lease(options.clientSuffix);
+  let first: ReceivedMqttUrl;
+  let vend: (signal?: AbortSignal) => Promise<ReceivedMqttUrl>;
+  try {
+    ({ first, vend } = await firstVend(options, lease));
+  } catch (error) {
+    lease.release();
+    throw error;
+  }
 
   let client: MqttClient | undefined;
   const supply = new UrlSupply({
@@ -190,13 +274,14 @@ export async function connectMqtt(options: ConnectMqttOptions): Promise<MqttConn
   try {
     client = mqtt.connect(`${target.protocol}//${target.host}/mqtt`, {
       protocolVersion: 4,
-      clean: true,
+      clean: !resume,
       ...mqttOptions,
       clientId: first.clientId,
       transformWsUrl: () => gate.urlForAttempt(),
     });
   } catch (error) {
     gate.stop();
+    lease.release();
     throw error;
   }
   const connected = client;
@@ -204,20 +289,48 @@ export async function connectMqtt(options: ConnectMqttOptions): Promise<MqttConn
   // (mqtt.js's reconnect timer, client.reconnect()) calls connect() and goes through the gate.
   gate.attach(connected);
 
+  let lastConnectedAt: number | undefined;
+  connected.on('connect', () => {
+    lastConnectedAt = Date.now();
+  });
+  watchTakeovers(connected, {
+    onConnackRefused: (code) => gate.onConnackRefused(code),
+    onConflict: (kicks) => {
+      gate.stop();
+      connected.end(true);
+      connected.emit('error', new ClientIdConflictError(first.clientId, kicks));
+    },
+  });
+  const stopWaking = listenForWake(() => gate.wake());
   let ending: Promise<void> | undefined;
+  connected.once('end', () => {
+    stopWaking();
+    // end() releases the tab's suffix itself, after discarding the session held under it.
+    if (ending === undefined) lease.release();
+  });
+
   return {
     client: connected,
     clientId: first.clientId,
+    resume,
     topics: first.topics,
     endpoint: first.endpoint,
     region: first.region,
     get currentUrl() {
       return gate.currentUrl;
     },
-    end: () => {
+    end: (endOptions?: EndOptions) => {
       ending ??= (async () => {
-        gate.stop();
-        await connected.endAsync();
+        try {
+          gate.stop();
+          await connected.endAsync();
+          if (!resume || endOptions?.keepSession === true || lastConnectedAt === undefined) return;
+          const held = supply.usable()?.url ?? (await vend().catch(() => undefined));
+          // Without a URL the session cannot be reached; it expires on its own.
+          if (held !== undefined) await discardPersistentSession({ url: held.url, clientId: first.clientId, lastConnectedAt });
+        } finally {
+          lease.release();
+        }
       })();
       return ending;
     },

@@ -134,3 +134,25 @@ export class VendingError extends Error {
 function isPermanentStatus(status: number): boolean {
   return status >= 400 && status < 500 && status !== 408 && status !== 429;
 }
+
+/**
+ * Another connection holds the same MQTT client ID: AWS IoT closed this one each time the other
+ * connected, again and again (see `takeover-detector.ts` for how that is told apart from a refused
+ * publish or a lost network). Emitted as an `error` on the client, which then ends: the other
+ * connection stays up, and the loop stops. Usually two tabs or devices were given one
+ * `clientSuffix` (or `clientSuffix: false`); leave `clientSuffix` unset to get one per connection.
+ */
+export class ClientIdConflictError extends Error {
+  override readonly name = 'ClientIdConflict';
+  /** The client ID both connections used. */
+  readonly clientId: string;
+  /** How many times in a row this connection was closed soon after connecting. */
+  readonly kicks: number;
+
+  /** @param clientId the contested client ID; @param kicks the closes in a row that were counted */
+  constructor(clientId: string, kicks: number) {
+    super(`Another connection uses the client ID ${JSON.stringify(clientId)}: AWS IoT closed this one ${kicks} times in a row soon after it connected, so it stopped reconnecting. Give each connection its own clientSuffix (the default does).`);
+    this.clientId = clientId;
+    this.kicks = kicks;
+  }
+}

@@ -57,3 +57,26 @@ export function attemptDelayMs(failedAttempts: number, random: number): number {
   if (failedAttempts < ATTEMPTS_BEFORE_BACKOFF) return 0;
   return backoffMs(failedAttempts - ATTEMPTS_BEFORE_BACKOFF + 1, random);
 }
+
+/**
+ * The window over which the first reconnect after a drop, and the vend it may need, are spread at
+ * random, and within which a wake (`online`, a page made visible) reconnects. A whole fleet of tabs
+ * loses its connections at once when the endpoint blips or a deploy restarts it; without the spread
+ * every tab vends the instant its socket closes and reconnects exactly one `reconnectPeriod` later,
+ * a burst of N concurrent Lambda invocations (429s past the stage's burst) and N CONNECTs in one
+ * instant against AWS IoT's account-wide CONNECT rate (500 per second by default).
+ *
+ * 2 s, uniform: the added delay has a median of 1 s (the "about a second" a person does not notice
+ * after a drop they did not cause), and N tabs arrive at N / 2 per second: a fleet of up to 1,000
+ * tabs per account stays within the default CONNECT rate. A wider window would protect larger
+ * fleets at the price of every user's reconnect; measured figures in docs/browser-client.md.
+ */
+export const HERD_JITTER_WINDOW_MS = 2_000;
+
+/**
+ * A uniformly random delay in [0, {@link HERD_JITTER_WINDOW_MS}).
+ * @param random a number in [0, 1)
+ */
+export function herdJitterMs(random: number): number {
+  return Math.floor(random * HERD_JITTER_WINDOW_MS);
+}

@@ -68,6 +68,8 @@ export class UrlSupply {
   #failures = 0;
   /** No vend starts before this local time (the backoff after a failed vend). */
   #notBefore = 0;
+  /** The part of {@link UrlSupply.#notBefore} the API asked for (`Retry-After`): {@link UrlSupply.wake} keeps it. */
+  #retryAfterUntil = 0;
   #inFlight: Promise<KeptUrl | undefined> | undefined;
   #prefetchTimer: unknown;
   #vends = 0;
@@ -135,6 +137,17 @@ export class UrlSupply {
     return this.#vendUntilDone(reason);
   }
 
+  /**
+   * The network is back, or the page is in front of its user again: a vend waiting out its backoff
+   * may go now, and the backoff starts over. It still never goes sooner than the API's `Retry-After`.
+   */
+  wake(): void {
+    if (this.#stopped) return;
+    this.#failures = 0;
+    this.#notBefore = Math.min(this.#notBefore, Math.max(this.#retryAfterUntil, this.#clock.now()));
+    this.#sleeper.wake();
+  }
+
   /** Cancels the timers and any request in flight; pending {@link UrlSupply.obtain} calls resolve `undefined`. Idempotent. */
   stop(): void {
     if (this.#stopped) return;
@@ -157,7 +170,8 @@ export class UrlSupply {
 
   async #run(reason: VendReason): Promise<KeptUrl | undefined> {
     while (!this.#stopped) {
-      await this.#sleeper.sleep(this.#notBefore - this.#clock.now());
+      // A loop, because wake() ends a sleep early and may leave part of it (a Retry-After) to wait.
+      while (!this.#stopped && this.#clock.now() < this.#notBefore) await this.#sleeper.sleep(this.#notBefore - this.#clock.now());
       if (this.#stopped) break;
       let next: ReceivedMqttUrl;
       try {
@@ -172,7 +186,9 @@ export class UrlSupply {
         }
         this.#failures += 1;
         const retryAfter = error instanceof VendingError ? error.retryAfterSeconds : undefined;
-        this.#notBefore = this.#clock.now() + retryDelayMs(this.#failures, retryAfter, this.#random());
+        const now = this.#clock.now();
+        this.#notBefore = now + retryDelayMs(this.#failures, retryAfter, this.#random());
+        this.#retryAfterUntil = now + (retryAfter ?? 0) * 1000;
         this.#notify(error);
         continue;
       }
@@ -181,6 +197,7 @@ export class UrlSupply {
       this.#retired = false;
       this.#failures = 0;
       this.#notBefore = 0;
+      this.#retryAfterUntil = 0;
       this.#schedulePrefetch();
       return this.#latest;
     }

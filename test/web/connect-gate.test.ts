@@ -25,7 +25,8 @@ describe('ConnectGate on a simulated tab', () => {
 
   it('a drop with a usable URL reconnects after reconnectPeriod without a vend; with an expired one, the vend overlaps that wait', async () => {
     const clock = new VirtualClock();
-    const tab = await simulateTab({ clock, vendMs: 200 });
+    // No herd jitter here (random 0): the timings below are mqtt.js's own.
+    const tab = await simulateTab({ clock, vendMs: 200, random: () => 0 });
     await clock.advance(1_000);
     tab.client.drop();
     await clock.advance(1_050); // reconnectPeriod 1 s + 50 ms connect
@@ -47,7 +48,7 @@ describe('ConnectGate on a simulated tab', () => {
 
   it('when a vend is slower than reconnectPeriod, the attempt waits for it: one vend however many reconnect ticks pass', async () => {
     const clock = new VirtualClock();
-    const tab = await simulateTab({ clock, vendMs: 4_500, reconnectPeriod: 100 });
+    const tab = await simulateTab({ clock, vendMs: 4_500, reconnectPeriod: 100, random: () => 0 });
     await clock.advance(5_000);
     await clock.advance(300_000);
     tab.client.drop();
@@ -137,7 +138,10 @@ describe('ConnectGate on a simulated tab', () => {
     await clock.advance(HOUR);
     expect(tab.vends() - 1).toBe(16); // every 225 s
     tab.client.drop();
-    await clock.advance(1_050);
+    // reconnectPeriod 1 s + the herd jitter (0.5 of 2 s) + 50 ms connect.
+    await clock.advance(2_049);
+    expect(tab.client.connected).toBe(false);
+    await clock.advance(1);
     expect(tab.client.connected).toBe(true);
     expect(tab.gate.currentUrl?.vendedFor).toBe('prefetch');
     expect(tab.vends() - 1).toBe(16);

@@ -90,6 +90,20 @@ export class SimulatedMqttClient extends EventEmitter {
   readonly #settings: SimulatedClientOptions;
   #reconnectTimer: unknown;
   #attempt: unknown;
+  /** Connected, but the socket is dead: nothing answers and no close comes (a laptop that slept). */
+  #zombie = false;
+  #refuseNext: number | undefined;
+  /** PINGREQs sent ({@link SimulatedMqttClient.sendPing}). */
+  pings = 0;
+  /** The transport: destroying it closes the connection, as mqtt.js's stream does. */
+  readonly stream = {
+    destroy: (): void => {
+      if (!this.connected) return;
+      this.connected = false;
+      this.#zombie = false;
+      this.#closed();
+    },
+  };
 
   /** Starts the first attempt, as mqtt.js's constructor does. */
   constructor(settings: SimulatedClientOptions) {
@@ -108,6 +122,14 @@ export class SimulatedMqttClient extends EventEmitter {
     this.#attempt = this.#clock.setTimeout(() => {
       this.#attempt = undefined;
       if (this.disconnecting) return;
+      const refusal = this.#refuseNext;
+      this.#refuseNext = undefined;
+      if (refusal !== undefined) {
+        // mqtt.js on a CONNACK refusal: an error carrying the code, a close, and no reconnect timer.
+        this.emit('error', Object.assign(new Error('Connection refused: Server unavailable'), { code: refusal }));
+        this.emit('close');
+        return;
+      }
       if (this.#settings.accepts(url)) {
         this.connected = true;
         this.emit('connect');
@@ -116,6 +138,25 @@ export class SimulatedMqttClient extends EventEmitter {
       }
     }, this.#settings.connectMs ?? 50);
     return this;
+  }
+
+  /** The next attempt gets a CONNACK refusal with `code`. */
+  refuseNextWith(code: number): void {
+    this.#refuseNext = code;
+  }
+
+  /** The socket dies without a close (the page slept): mqtt.js still believes it is connected. */
+  dieSilently(): void {
+    this.#zombie = true;
+  }
+
+  /** mqtt.js's PINGREQ: a live connection answers with a PINGRESP 10 ms later. */
+  sendPing(): void {
+    this.pings += 1;
+    if (!this.connected || this.#zombie) return;
+    this.#clock.setTimeout(() => {
+      if (this.connected && !this.#zombie) this.emit('packetreceive', { cmd: 'pingresp' });
+    }, 10);
   }
 
   /** The network drops the connection. */
