@@ -12,7 +12,8 @@
  *
  * - a *kick*: a connection that got CONNACK 0 and was closed soon after (within
  *   {@link SHORT_LIVED_MS}), with nothing of its own that could explain the close;
- * - a refusal by AWS IoT's one-CONNECT-per-second-per-client-ID limit: CONNACK 3 "server
+ * - a refusal by AWS IoT's one-CONNECT-per-second-per-client-ID limit, when this client's own last
+ *   CONNECT is older than that second: CONNACK 3 "server
  *   unavailable" (what the local stack answers; AWS documents only that such CONNECTs are throttled,
  *   metric `Connect.ClientIDThrottle`, and refuses or drops them): somebody else connected with this
  *   ID within the last second.
@@ -25,6 +26,10 @@
  * - a lost network: a keepalive timeout, the browser being offline, or an attempt that gets no
  *   CONNACK at all (the endpoint cannot be reached, or refuses the handshake) all reset the count;
  * - a connection that lived longer than {@link SHORT_LIVED_MS} before it closed resets it too.
+ *
+ * What it cannot tell apart: a network that cuts every new connection within seconds while the next
+ * attempt always gets through. Real losses make attempts fail while they last, which resets the
+ * count; the docs name the limit.
  *
  * {@link KICKS_BEFORE_CONFLICT} kicks in a row make a conflict. The side that reaches it first stops
  * (the other one has just connected and is not kicked again), so one side stays up: with both sides
@@ -53,6 +58,12 @@ export const OWN_QOS0_PUBLISH_WINDOW_MS = 1_000;
  * at once); it does not excuse the close.
  */
 export const OWN_PENDING_ACK_WINDOW_MS = 5_000;
+/**
+ * A connect-rate refusal this soon after this client's own last CONNACK may be its own doing (it
+ * reconnected within the second AWS IoT allows per client ID); it then neither counts nor resets.
+ * One second plus a round trip.
+ */
+export const OWN_CONNECT_RATE_WINDOW_MS = 1_500;
 /** MQTT 3.1.1 CONNACK return code 3, "server unavailable": the local stack's connect-rate refusal. */
 export const CONNACK_SERVER_UNAVAILABLE = 3;
 
@@ -71,6 +82,7 @@ export type TakeoverVerdict = 'none' | 'conflict';
 export class TakeoverDetector {
   #kicks = 0;
   #connackAt: number | undefined;
+  #lastConnackAt = Number.NEGATIVE_INFINITY;
   /** The current attempt was refused by the connect-rate limit (already counted). */
   #rateRefused = false;
   #lastQos0PublishAt = Number.NEGATIVE_INFINITY;
@@ -85,6 +97,7 @@ export class TakeoverDetector {
   /** The connection got CONNACK 0 at `at`. */
   connected(at: number): void {
     this.#connackAt = at;
+    this.#lastConnackAt = at;
     this.#pending.clear();
     this.#lastQos0PublishAt = Number.NEGATIVE_INFINITY;
   }
@@ -129,17 +142,19 @@ export class TakeoverDetector {
   }
 
   /**
-   * A CONNACK refused the attempt with `returnCode`. Code 3 is the connect-rate refusal (somebody
-   * connected with this ID less than a second ago) and counts as a kick; any other code is a failed
-   * attempt.
+   * A CONNACK refused the attempt with `returnCode` at `at`. Code 3 is the connect-rate refusal:
+   * somebody connected with this ID less than a second ago. It counts as a kick, unless this client
+   * itself connected that recently ({@link OWN_CONNECT_RATE_WINDOW_MS}), which explains it. Any
+   * other code is a failed attempt.
    */
-  refused(returnCode: number): TakeoverVerdict {
+  refused(returnCode: number, at: number): TakeoverVerdict {
     this.#connackAt = undefined;
     if (returnCode !== CONNACK_SERVER_UNAVAILABLE) {
       this.#kicks = 0;
       return 'none';
     }
     this.#rateRefused = true;
+    if (at - this.#lastConnackAt < OWN_CONNECT_RATE_WINDOW_MS) return 'none';
     return this.#count();
   }
 

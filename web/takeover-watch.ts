@@ -82,7 +82,7 @@ export function watchTakeovers(client: WatchableClient, options: TakeoverWatchOp
     const code = connackRefusalCode(error);
     if (code === undefined) return;
     options.onConnackRefused?.(code);
-    if (detector.refused(code) === 'conflict') report();
+    if (detector.refused(code, clock.now()) === 'conflict') report();
   });
   client.on('close', () => {
     // The app's own end() (or ours) is no takeover.

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   CONNACK_SERVER_UNAVAILABLE,
+  OWN_CONNECT_RATE_WINDOW_MS,
   KICKS_BEFORE_CONFLICT,
   OWN_PENDING_ACK_WINDOW_MS,
   OWN_QOS0_PUBLISH_WINDOW_MS,
@@ -33,14 +34,24 @@ describe('TakeoverDetector', () => {
   it('connect-rate refusals (CONNACK 3) count as kicks; other refusals reset the count', () => {
     const detector = new TakeoverDetector();
     expect(kick(detector, 0)).toBe('none');
-    expect(detector.refused(CONNACK_SERVER_UNAVAILABLE)).toBe('none');
-    expect(detector.closed(2_000)).toBe('none'); // the refused attempt's close is not counted again
+    expect(detector.refused(CONNACK_SERVER_UNAVAILABLE, 3_000)).toBe('none');
+    expect(detector.closed(3_010)).toBe('none'); // the refused attempt's close is not counted again
     expect(detector.kicks).toBe(2);
-    expect(detector.refused(5)).toBe('none');
+    expect(detector.refused(5, 4_000)).toBe('none');
     expect(detector.kicks).toBe(0);
     expect(kick(detector, 5_000)).toBe('none');
-    expect(detector.refused(CONNACK_SERVER_UNAVAILABLE)).toBe('none');
-    expect(detector.refused(CONNACK_SERVER_UNAVAILABLE)).toBe('conflict');
+    expect(detector.refused(CONNACK_SERVER_UNAVAILABLE, 8_000)).toBe('none');
+    expect(detector.refused(CONNACK_SERVER_UNAVAILABLE, 10_000)).toBe('conflict');
+  });
+
+  it(`a connect-rate refusal within ${OWN_CONNECT_RATE_WINDOW_MS} ms of this client's own CONNACK is its own doing: neither counted nor reset`, () => {
+    const detector = new TakeoverDetector();
+    kick(detector, 0, 100);
+    kick(detector, 3_000, 100); // connected at 3000
+    expect(detector.refused(CONNACK_SERVER_UNAVAILABLE, 3_000 + OWN_CONNECT_RATE_WINDOW_MS - 1)).toBe('none');
+    expect(detector.closed(4_600)).toBe('none');
+    expect(detector.kicks).toBe(2);
+    expect(detector.refused(CONNACK_SERVER_UNAVAILABLE, 3_000 + OWN_CONNECT_RATE_WINDOW_MS)).toBe('conflict');
   });
 
   it(`a connection that lived ${SHORT_LIVED_MS} ms or more resets the count`, () => {
@@ -153,7 +164,7 @@ function play(steps: readonly Step[]): TakeoverVerdict[] {
       return detector.closed(at + s.lifeMs);
     }
     if (s.kind === 'rate-refusal') {
-      const verdict = detector.refused(CONNACK_SERVER_UNAVAILABLE);
+      const verdict = detector.refused(CONNACK_SERVER_UNAVAILABLE, at);
       detector.closed(at + 10);
       return verdict;
     }
@@ -161,7 +172,7 @@ function play(steps: readonly Step[]): TakeoverVerdict[] {
       case 'unreachable':
         return detector.closed(at);
       case 'refused':
-        detector.refused(5);
+        detector.refused(5, at);
         return detector.closed(at);
       case 'long':
         detector.connected(at);

@@ -20,6 +20,8 @@ export interface Handshake {
 export class TestWsBroker {
   /** Every handshake seen since the last {@link TestWsBroker.reset}. */
   readonly handshakes: Handshake[] = [];
+  /** Every accepted CONNECT since the last reset: its client ID and clean-session flag. */
+  readonly connects: Array<{ readonly clientId: string; readonly clean: boolean }> = [];
   readonly #refusedSignatures = new Set<string>();
   #aedes: Aedes | undefined;
   #wss: WebSocketServer | undefined;
@@ -38,6 +40,7 @@ export class TestWsBroker {
   /** Forgets the handshakes seen and the signatures to refuse. */
   reset(): void {
     this.handshakes.length = 0;
+    this.connects.length = 0;
     this.#refusedSignatures.clear();
   }
 
@@ -50,6 +53,7 @@ export class TestWsBroker {
   async start(): Promise<void> {
     const aedes = await Aedes.createBroker();
     this.#aedes = aedes;
+    aedes.on('client', (client) => this.connects.push({ clientId: client.id, clean: client.clean }));
     const wss = new WebSocketServer({
       host: '127.0.0.1',
       port: 0,
@@ -71,6 +75,11 @@ export class TestWsBroker {
       wss.once('error', reject);
     });
     this.#port = (wss.address() as AddressInfo).port;
+  }
+
+  /** Drops every open connection, as a network failure would. */
+  dropAll(): void {
+    for (const client of this.#wss?.clients ?? []) client.terminate();
   }
 
   /** Closes every connection, the WebSocket server and aedes. */

@@ -8,7 +8,7 @@
  * with `prefetch`, ahead of time). So "Drop connection" adds one only when the URL held has expired,
  * and the status line says which URL the reconnect used.
  */
-import { connectMqtt, VendingError, type FetchLike, type MqttConnection } from '../connect-mqtt.js';
+import { ClientIdConflictError, connectMqtt, VendingError, type FetchLike, type MqttConnection } from '../connect-mqtt.js';
 import { clockTime, OutageWatch, outageText, reconnectedText, urlText } from './connection-watch.js';
 import { describeGrants } from './grants.js';
 import { describeError, feeds, grantsPanel, log, setStatus, ui } from './page.js';
@@ -74,6 +74,8 @@ export async function connect(): Promise<void> {
       apiUrl: settings.apiUrl,
       getToken: session.getToken,
       fetch: countingFetch,
+      resume: ui.resume.checked,
+      // Empty: connectMqtt's default, this tab's own suffix.
       ...(suffix === '' ? {} : { clientSuffix: suffix }),
     });
   } catch (error) {
@@ -147,6 +149,9 @@ function follow(current: MqttConnection): void {
       // connectMqtt has stopped vending: a reconnect that needs a new URL cannot happen.
       setStatus(ui.connectionStatus, `The API refused a new URL (${error.code}); sign in again to keep connecting`, 'error');
     }
+    if (error instanceof ClientIdConflictError) {
+      setStatus(ui.connectionStatus, `Another tab or device connected as ${error.clientId} and AWS IoT closed this connection each time (${error.kicks} times in a row): this one stopped, the other stays connected. Leave the suffix empty to get one of this tab's own.`, 'error');
+    }
   });
   client.on('end', () => {
     // connectMqtt ended the client itself: a permanent refusal left nothing to reconnect with.
@@ -181,6 +186,9 @@ export async function disconnect(): Promise<void> {
 /**
  * Drops the WebSocket as a network failure would: no MQTT DISCONNECT, and not because of the last
  * publish. The client reconnects with the URL it holds if that is still usable, else with a new one.
+ * With Resume ticked, a second connection of the same user (its own client ID, as every connection
+ * gets by default) publishes three QoS 1 messages into the user's namespace while this one is down:
+ * the persistent session queues them, and they arrive right after the reconnect.
  */
 export function dropConnection(): void {
   const current = demo.connection;
@@ -195,4 +203,31 @@ export function dropConnection(): void {
   }
   current.client.stream.destroy();
   log.add('info', `Dropped the connection${held}`);
+  if (current.resume) void sendWhileAway(current);
+}
+
+/** The topic `users/<sub>/missed` of the first private publish grant (`…/<sub>/*`), if there is one. */
+function missedTopic(current: MqttConnection, sub: string): string | undefined {
+  const grant = current.topics.publish.find((pattern) => pattern.endsWith(`/${sub}/*`));
+  return grant === undefined ? undefined : `${grant.slice(0, -1)}missed`;
+}
+
+async function sendWhileAway(current: MqttConnection): Promise<void> {
+  const { session, settings } = demo;
+  if (session === undefined || settings === undefined) return;
+  const topic = missedTopic(current, session.claims.sub);
+  if (topic === undefined) return;
+  let sender: MqttConnection | undefined;
+  try {
+    sender = await connectMqtt({ apiUrl: settings.apiUrl, getToken: session.getToken, fetch: countingFetch, mqttOptions: { reconnectPeriod: 0 } });
+    const { client } = sender;
+    if (!client.connected) await new Promise((resolve, reject) => (client.once('connect', resolve), client.once('close', () => reject(new Error('the second connection closed')))));
+    const sentAt = clockTime(Date.now());
+    for (let n = 1; n <= 3; n++) await client.publishAsync(topic, `sent while you were away (${n}/3, ${sentAt})`, { qos: 1 });
+    log.add('info', `A second connection (${sender.clientId}) published 3 messages to ${topic} while this one was down; subscribed to it at QoS 1, they arrive after the reconnect`);
+  } catch (error) {
+    log.add('error', `Could not publish while away: ${describeError(error)}`);
+  } finally {
+    await sender?.end();
+  }
 }

@@ -9,7 +9,6 @@
  * `settings-panel.ts` (a deployed stack's outputs); `page.ts` holds the elements, `state.ts` what
  * the page knows.
  */
-import { isValidClientSuffix } from '../vend-mqtt-url.js';
 import { CognitoSession } from './cognito-session.js';
 import { connect, disconnect, dropConnection, showConnectionDetails } from './connection-panel.js';
 import { describeError, feeds, grantActions, log, onSubmit, setStatus, ui } from './page.js';
@@ -63,21 +62,6 @@ async function signOut(): Promise<void> {
   setState('signed-out');
 }
 
-/**
- * A per-tab client ID suffix, kept in sessionStorage (which is per tab) across reloads. AWS IoT
- * drops the older of two connections with one client ID, so two tabs of one user need different
- * suffixes to chat with each other.
- */
-function tabClientSuffix(): string {
-  const key = 'aws-signv4-mqtt-demo:client-suffix';
-  const saved = sessionStorage.getItem(key);
-  if (isValidClientSuffix(saved)) return saved;
-  const random = Array.from(crypto.getRandomValues(new Uint8Array(3)), (b) => b.toString(16).padStart(2, '0')).join('');
-  const suffix = `tab-${random}`;
-  sessionStorage.setItem(key, suffix);
-  return suffix;
-}
-
 grantActions.subscribe = (filter) => {
   ui.subscribeTopic.value = filter;
   subscribe();
@@ -96,7 +80,6 @@ ui.disconnectButton.addEventListener('click', () => void disconnect());
 ui.forceDisconnectButton.addEventListener('click', dropConnection);
 ui.clearLogButton.addEventListener('click', () => log.clear());
 
-ui.clientSuffix.value = tabClientSuffix();
 render();
 const proposed = takeProposedOutputs(location, history);
 if (proposed !== undefined) showProposal(proposed);

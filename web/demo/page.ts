@@ -27,6 +27,7 @@ export const ui = {
   authStatus: element('auth-status', HTMLParagraphElement),
   connectForm: element('connect-form', HTMLFormElement),
   clientSuffix: element('client-suffix', HTMLInputElement),
+  resume: element('resume', HTMLInputElement),
   connectButton: element('connect-button', HTMLButtonElement),
   disconnectButton: element('disconnect-button', HTMLButtonElement),
   forceDisconnectButton: element('force-disconnect-button', HTMLButtonElement),

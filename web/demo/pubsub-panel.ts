@@ -74,7 +74,8 @@ export function subscribe(): void {
   const held = new Set(subscribed);
   setStatus(ui.subscribeStatus, `Subscribing to ${filter}…`);
   pendingSubscribes += 1;
-  current.client.subscribe(filter, { qos: 0 }, (error) => {
+  // With resume, QoS 1: only QoS 1 subscriptions have messages queued while the connection is away.
+  current.client.subscribe(filter, { qos: current.resume ? 1 : 0 }, (error) => {
     pendingSubscribes = Math.max(0, pendingSubscribes - 1);
     if (demo.connection !== current) return;
     if (!error) {
