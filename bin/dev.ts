@@ -12,10 +12,14 @@
  *   start-up with the Lambda's message, exit 1);
  * - `LOCAL_USER_GROUPS`: who is in which group, JSON such as `{"alice":["team-a"]}` (default: alice
  *   and bob in team-a, carol in team-b);
- * - `LOCAL_DEVICE_INTERVAL_MS`: how often the simulated device publishes (default 3000; 0: no device).
+ * - `LOCAL_DEVICE_INTERVAL_MS`: how often the simulated device publishes (default 3000; 0: no device);
+ * - `LOCAL_PERSISTENT_SESSION_EXPIRY_SECONDS`: how long a persistent session (MQTT clean session 0)
+ *   outlives its last connection before the gateway discards its subscriptions and queued messages,
+ *   1..604800 (default 3600, AWS IoT's default; AWS allows up to 7 days).
  *
  * Ctrl-C (SIGINT) or SIGTERM stops everything and exits 0.
  */
+import { MAX_PERSISTENT_SESSION_EXPIRY_SECONDS } from '../local/broker-limits.js';
 import { DEMO_GRANTS } from '../local/demo-grants.js';
 import { startLocalStack, type LocalStack } from '../local/dev-server.js';
 import { DEFAULT_DEVICE_INTERVAL_MS, MAX_DEVICE_INTERVAL_MS, MIN_DEVICE_INTERVAL_MS } from '../local/simulated-device.js';
@@ -94,6 +98,10 @@ const deviceIntervalMs = integerFromEnv('LOCAL_DEVICE_INTERVAL_MS', DEFAULT_DEVI
 if (deviceIntervalMs !== 0 && (deviceIntervalMs < MIN_DEVICE_INTERVAL_MS || deviceIntervalMs > MAX_DEVICE_INTERVAL_MS)) {
   usageError(`LOCAL_DEVICE_INTERVAL_MS must be 0 (no device) or ${MIN_DEVICE_INTERVAL_MS}..${MAX_DEVICE_INTERVAL_MS} milliseconds (received "${deviceIntervalMs}")`);
 }
+const persistentSessionExpirySeconds = integerFromEnv('LOCAL_PERSISTENT_SESSION_EXPIRY_SECONDS', undefined);
+if (persistentSessionExpirySeconds !== undefined && (persistentSessionExpirySeconds < 1 || persistentSessionExpirySeconds > MAX_PERSISTENT_SESSION_EXPIRY_SECONDS)) {
+  usageError(`LOCAL_PERSISTENT_SESSION_EXPIRY_SECONDS must be 1..${MAX_PERSISTENT_SESSION_EXPIRY_SECONDS} seconds (received "${persistentSessionExpirySeconds}")`);
+}
 
 let running: LocalStack;
 try {
@@ -108,6 +116,7 @@ try {
     userRatePerSecond,
     userRateBurst,
     userGroups,
+    persistentSessionExpirySeconds,
     ...(deviceIntervalMs === 0 ? {} : { simulatedDevice: { intervalMs: deviceIntervalMs } }),
   });
 } catch (error) {

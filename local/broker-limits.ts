@@ -8,6 +8,8 @@
  *   and https://docs.aws.amazon.com/general/latest/gr/iot-core.html#iot-protocol-limits
  * - Protocol: https://docs.aws.amazon.com/iot/latest/developerguide/mqtt.html#mqtt-differences
  * - Reserved topics: https://docs.aws.amazon.com/iot/latest/developerguide/reserved-topics.html
+ * - Persistent sessions: https://docs.aws.amazon.com/iot/latest/developerguide/mqtt.html#mqtt-persistent-sessions
+ *   and the AWS IoT Lens: https://docs.aws.amazon.com/wellarchitected/latest/iot-lens/workload-architecture.html
  *
  * Where AWS documents how it reacts, the gateway reacts the same way; where it does not, the gateway
  * picks the stricter reaction (closing the connection) and docs/local-stack-vs-aws.md says so.
@@ -21,6 +23,10 @@ export const PROTOCOL_QUOTAS_URL = 'https://docs.aws.amazon.com/general/latest/g
 export const MQTT_DIFFERENCES_URL = 'https://docs.aws.amazon.com/iot/latest/developerguide/mqtt.html#mqtt-differences';
 /** AWS IoT's reserved topics. */
 export const RESERVED_TOPICS_URL = 'https://docs.aws.amazon.com/iot/latest/developerguide/reserved-topics.html';
+/** AWS IoT's MQTT persistent sessions (MQTT guide). */
+export const PERSISTENT_SESSIONS_URL = 'https://docs.aws.amazon.com/iot/latest/developerguide/mqtt.html#mqtt-persistent-sessions';
+/** The AWS IoT Lens of the Well-Architected Framework, the one AWS page that gives the expiry period's range. */
+export const IOT_LENS_URL = 'https://docs.aws.amazon.com/wellarchitected/latest/iot-lens/workload-architecture.html';
 
 /**
  * "Message size: the payload for every publish request can be no larger than 128 KB. AWS IoT Core
@@ -74,6 +80,41 @@ export const CONNECTS_PER_SECOND_PER_CLIENT_ID = 1;
  * AWS maintainer: https://github.com/aws/aws-iot-device-sdk-python-v2/issues/283).
  */
 export const MAX_CONNECTION_DURATION_SECONDS = 24 * 60 * 60;
+
+/**
+ * "Persistent session expiry period: The duration for which the message broker stores an MQTT
+ * persistent session. The expiry period begins when the message broker detects the session has become
+ * disconnected. After the expiry period has elapsed, the message broker terminates the session and
+ * discards any associated queued messages." Default 1 hour, adjustable (QUOTAS_URL). "By default, a
+ * persistent session expires one hour after the message broker detects that a client has
+ * disconnected", and "when a client reconnects after the session has expired with a `cleanSession`
+ * flag to `0`, the service creates a new persistent session. Any subscriptions or messages from the
+ * previous session are not available to this session" (PERSISTENT_SESSIONS_URL): CONNACK session
+ * present 0. "The session expiration time is approximate and a session could persist for up to 30
+ * minutes longer than the account limit; however, a session will not be shorter than the account
+ * limit" (PERSISTENT_SESSIONS_URL): the gateway expires it at the period exactly, the earliest AWS may.
+ *
+ * What a session holds: "When the client disconnects, the message broker stores unacknowledged QoS 1
+ * messages and new QoS 1 messages published to topics to which the client is subscribed"; only
+ * messages "published with a QOS = 1 and subscribed to with a QOS =1 while the device was
+ * disconnected are sent after the device reconnects" (PERSISTENT_SESSIONS_URL). aedes queues exactly
+ * those (a QoS 0 publish, or a QoS 0 subscription, queues nothing).
+ *
+ * Not enforced locally: "Messages are stored according to account limit. Messages that exceed the
+ * limit will be dropped", and "all stored messages are sent to the client at a maximum rate of 10
+ * messages per second", so "it will take several seconds to deliver all stored messages if a session
+ * has more than 10 stored messages to deliver" (PERSISTENT_SESSIONS_URL; the account limit is the
+ * "Queued messages per second per account" quota on QUOTAS_URL). The gateway queues without a limit
+ * and replays the whole queue at once.
+ */
+export const PERSISTENT_SESSION_EXPIRY_SECONDS = 60 * 60;
+
+/**
+ * "Persistent session expiry period what can be adjusted between 1 hour and 7 days" (sic, IOT_LENS_URL):
+ * the longest `persistentSessionExpirySeconds` the gateway accepts. It accepts shorter periods than
+ * AWS's 1 hour (down to fractions of a second) so that tests need not wait.
+ */
+export const MAX_PERSISTENT_SESSION_EXPIRY_SECONDS = 7 * 24 * 60 * 60;
 
 /**
  * "Topics that begin with a dollar sign ($) are reserved for use by AWS IoT ... Unsupported publish

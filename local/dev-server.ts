@@ -36,7 +36,7 @@ import { createRemoteJWKSet } from 'jose';
 import { JWKS_PATH, LOCAL_CLIENT_ID, LocalUserPool, USER_POOL_PATH } from './cognito.js';
 import { bundleDemoScript, readDemoPage, type DemoAsset } from './demo-assets.js';
 import { pathOf, sendJson, sendText } from './http-io.js';
-import { IotGateway, validateConnectionDuration } from './iot-gateway.js';
+import { IotGateway, validateConnectionDuration, validatePersistentSessionExpiry } from './iot-gateway.js';
 import { clientRolePolicy, type IotResourceScope } from './iot-permissions.js';
 import { jwtProtectedRoute } from './jwt-authorizer.js';
 import { LOCAL_FUNCTION_CREDENTIALS, loadLocalLambda, type LocalLambda } from './local-lambda.js';
@@ -117,6 +117,13 @@ export interface LocalStackOptions {
    */
   readonly maxConnectionDurationSeconds?: number;
   /**
+   * How long a persistent session (CONNECT with clean session 0) outlives its last connection before
+   * the IoT gateway discards its subscriptions and queued QoS 1 messages, in seconds (above 0, at most
+   * 604800). Tests shorten it; the gateway's timer is real, not `now`.
+   * @default 3600 - AWS IoT's default persistent session expiry period (1 hour)
+   */
+  readonly persistentSessionExpirySeconds?: number;
+  /**
    * Who is in which Cognito group (`user-groups.ts`): their ID and access tokens carry
    * `cognito:groups`.
    * @default DEMO_USER_GROUPS - alice and bob in `team-a`, carol in `team-b`, nobody else in any
@@ -157,6 +164,15 @@ export interface LocalStack {
   readonly vends: { readonly vended: number; readonly refused: number };
   /** Drops every open MQTT connection, as a network failure would; returns how many. */
   dropMqttConnections(): number;
+  /**
+   * The network between the clients and the stack goes down for `durationMs` (1 ms to 10 min):
+   * every MQTT connection is dropped, and until then every new connection, HTTP or WebSocket, is
+   * cut without an answer, as a client sees an unreachable host. The demo's tests and the client's
+   * takeover tests use it to tell a lost network from a takeover.
+   * @returns how many MQTT connections were dropped
+   * @throws RangeError for a duration out of range (nothing is dropped then)
+   */
+  loseNetwork(durationMs: number): number;
   /** Stops everything: MQTT connections, broker, HTTP server and its sockets, STS. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -193,6 +209,7 @@ function validateOptions(options: LocalStackOptions): number {
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new RangeError(`port must be a whole number from 0 to 65535 (received ${String(options.port)})`);
   if (options.simulatedDevice !== undefined) resolveDeviceOptions(options.simulatedDevice);
   validateConnectionDuration(options.maxConnectionDurationSeconds);
+  validatePersistentSessionExpiry(options.persistentSessionExpirySeconds);
   return port;
 }
 
@@ -263,7 +280,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // Set once listening; until then no request can arrive.
     let port = 0;
     const vends = { vended: 0, refused: 0 };
+    /** `performance.now()` until which the network is down (`loseNetwork`). */
+    let networkDownUntil = 0;
     server = createServer((request, response) => {
+      if (performance.now() < networkDownUntil) {
+        request.socket.destroy();
+        return;
+      }
       const started = performance.now();
       // Node's parser admits only known methods; the path is the client's, hence quoted.
       response.on('finish', () => log(`${request.method ?? '?'} ${logValue(pathOf(request))} ${response.statusCode} ${Math.round(performance.now() - started)}ms`));
@@ -278,6 +301,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       });
     });
     server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (performance.now() < networkDownUntil) {
+        socket.destroy();
+        return;
+      }
       if (isLoopbackHost(request.headers.host, port)) {
         upgrade(request, socket, head);
         return;
@@ -324,6 +351,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       now,
       log,
       maxConnectionDurationSeconds: options.maxConnectionDurationSeconds,
+      persistentSessionExpirySeconds: options.persistentSessionExpirySeconds,
     });
     gateway = activeGateway;
     if (options.simulatedDevice !== undefined) {
@@ -385,6 +413,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       userPool,
       device,
       dropMqttConnections: () => activeGateway.dropConnections(),
+      loseNetwork: (durationMs) => {
+        if (typeof durationMs !== 'number' || !(durationMs >= 1 && durationMs <= 600_000)) {
+          throw new RangeError(`loseNetwork takes a duration from 1 to 600000 ms (received ${String(durationMs)})`);
+        }
+        networkDownUntil = performance.now() + durationMs;
+        log(`network down for ${Math.round(durationMs)} ms (loseNetwork)`);
+        return activeGateway.dropConnections();
+      },
       stop: () => {
         stopped ??= teardown().finally(() => {
           running = false;

@@ -22,6 +22,13 @@
  *   Each connection is closed when it reaches the maximum connection duration (24 h by default).
  *   Limits are checked before the policy: a SUBSCRIBE that breaks one closes the connection even if
  *   the policy would have refused a filter with SUBACK 0x80.
+ * - Persistent sessions (CONNECT with clean session 0): aedes keeps the client's subscriptions and
+ *   the QoS 1 messages for its QoS 1 subscriptions while it is away, and on a clean-session-0 CONNECT
+ *   answers CONNACK session present 1, restores the subscriptions (each one through `iot:Subscribe`
+ *   again, under the new connection's policy) and sends what was queued, each message through the
+ *   same `iot:Receive` check as a live one, under the new connection's policy. Unlike aedes, the
+ *   gateway expires a session AWS IoT's way (`session-expiry.ts`): discarded once no connection has
+ *   resumed it for `persistentSessionExpirySeconds` (1 hour by default).
  * - Retained messages: a PUBLISH with RETAIN that passes the check is kept by aedes, and handed to a
  *   later subscriber only if that subscriber may `iot:Receive` it (retained deliveries go through the
  *   same per-message check as live ones).
@@ -35,12 +42,13 @@ import type { IncomingMessage } from 'node:http';
 import { Duplex } from 'node:stream';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { createWebSocketStream, WebSocketServer, type WebSocket } from 'ws';
-import { MAX_CONNECTION_DURATION_SECONDS, publishViolation } from './broker-limits.js';
+import { MAX_CONNECTION_DURATION_SECONDS, MAX_PERSISTENT_SESSION_EXPIRY_SECONDS, PERSISTENT_SESSION_EXPIRY_SECONDS, publishViolation } from './broker-limits.js';
 import { ConnectThrottle } from './connect-throttle.js';
 import { parsePolicy, PolicyParseError, type ParsedPolicy, type PolicyDecision } from './iam-policy.js';
 import { iotPermissions, type IotPermissions, type IotResourceScope } from './iot-permissions.js';
 import { logValue } from './log-value.js';
 import { PacketGate, type GateViolation } from './packet-gate.js';
+import { SessionExpiry, type SessionStore } from './session-expiry.js';
 import { verifyPresignedHandshake, type HandshakeVerdict } from './sigv4-url-verifier.js';
 import type { StsSession } from './sts-server.js';
 
@@ -75,6 +83,13 @@ export interface IotGatewayOptions {
    * @default MAX_CONNECTION_DURATION_SECONDS - 24 hours, AWS IoT's limit for MQTT over WebSocket
    */
   readonly maxConnectionDurationSeconds?: number;
+  /**
+   * How long a persistent session (CONNECT with clean session 0) outlives its last connection, in
+   * seconds, before the gateway discards its subscriptions and queued messages (a test shortens it).
+   * Measured on the real timer, not on `now`.
+   * @default PERSISTENT_SESSION_EXPIRY_SECONDS - 1 hour, AWS IoT's default (adjustable there up to 7 days)
+   */
+  readonly persistentSessionExpirySeconds?: number;
 }
 
 /** A principal inside the local stack that publishes without an MQTT connection (a simulated device). */
@@ -108,6 +123,31 @@ export function validateConnectionDuration(seconds: number | undefined): number 
   return value;
 }
 
+/**
+ * Checks `persistentSessionExpirySeconds`.
+ * @throws RangeError unless it is a number of seconds above 0 and at most 7 days
+ */
+export function validatePersistentSessionExpiry(seconds: number | undefined): number {
+  const value = seconds ?? PERSISTENT_SESSION_EXPIRY_SECONDS;
+  if (typeof value !== 'number' || !(value > 0 && value <= MAX_PERSISTENT_SESSION_EXPIRY_SECONDS)) {
+    throw new RangeError(`persistentSessionExpirySeconds must be a number of seconds above 0 and at most ${MAX_PERSISTENT_SESSION_EXPIRY_SECONDS} (7 days) (received ${String(seconds)})`);
+  }
+  return value;
+}
+
+/**
+ * The broker's persistence, where aedes keeps sessions. Its types leave the property out; it is the
+ * default in-memory `aedes-persistence` once `listen()` has run.
+ * @throws Error if it lacks a call that discarding a session needs (an aedes upgrade changed it)
+ */
+function sessionStoreOf(broker: Aedes): SessionStore {
+  const store = (broker as unknown as { persistence?: Partial<SessionStore> }).persistence;
+  if (typeof store?.cleanSubscriptions !== 'function' || typeof store.outgoingStream !== 'function' || typeof store.outgoingClearMessageId !== 'function') {
+    throw new Error('The aedes persistence lacks cleanSubscriptions, outgoingStream or outgoingClearMessageId: persistent sessions could not be expired');
+  }
+  return store as SessionStore;
+}
+
 /** The gateway. Create it with {@link IotGateway.create}; route `/mqtt` upgrades to {@link handleUpgrade}. */
 export class IotGateway {
   readonly #options: IotGatewayOptions;
@@ -123,6 +163,9 @@ export class IotGateway {
   readonly #pendingSockets = new Set<Duplex>();
   readonly #throttle: ConnectThrottle;
   readonly #maxDurationMs: number;
+  readonly #expiry: SessionExpiry;
+  /** Clients whose CONNECT the gateway accepted: their connection holds their client ID's session. */
+  readonly #accepted = new WeakSet<Client>();
   #closed = false;
 
   private constructor(options: IotGatewayOptions) {
@@ -130,6 +173,17 @@ export class IotGateway {
     this.#now = options.now ?? (() => new Date());
     this.#log = options.log ?? (() => undefined);
     this.#maxDurationMs = validateConnectionDuration(options.maxConnectionDurationSeconds) * 1000;
+    const expirySeconds = validatePersistentSessionExpiry(options.persistentSessionExpirySeconds);
+    this.#expiry = new SessionExpiry({
+      expiryMs: expirySeconds * 1000,
+      store: () => sessionStoreOf(this.#broker),
+      onExpired: (clientId, dropped) => {
+        this.#log(`MQTT client=${logValue(clientId)} persistent session expired (${expirySeconds} s after its last connection closed): its subscriptions and ${dropped} queued message(s) discarded`);
+      },
+      onError: (clientId, error) => {
+        this.#log(`MQTT client=${logValue(clientId)} persistent session expired but could not be discarded (${error instanceof Error ? error.message : 'unknown error'})`);
+      },
+    });
     this.#throttle = new ConnectThrottle(() => this.#now().getTime());
     this.#broker = new Aedes({
       authenticate: (client, _username, _password, done) => this.#authorizeConnect(client, done),
@@ -143,12 +197,28 @@ export class IotGateway {
   static async create(options: IotGatewayOptions): Promise<IotGateway> {
     const gateway = new IotGateway(options);
     await gateway.#broker.listen();
+    try {
+      sessionStoreOf(gateway.#broker);
+    } catch (error) {
+      await gateway.close();
+      throw error;
+    }
     return gateway;
   }
 
   /** Number of open MQTT connections. */
   get connectionCount(): number {
     return this.#webSockets.clients.size;
+  }
+
+  /** Number of persistent sessions that no connection holds, each waiting for its expiry timer. */
+  get expiringSessionCount(): number {
+    return this.#expiry.pending;
+  }
+
+  /** Whether `clientId` has a persistent session that no connection holds, waiting for its expiry timer. */
+  isSessionExpiring(clientId: string): boolean {
+    return this.#expiry.isPending(clientId);
   }
 
   /**
@@ -195,6 +265,9 @@ export class IotGateway {
       this.#log(`WS /mqtt 101 session=${logValue(context.sessionName)}`);
       this.#contexts.set(request, context);
       this.#limitDuration(webSocket, () => client);
+      webSocket.once('close', () => {
+        if (client !== undefined && this.#accepted.has(client)) this.#expiry.disconnected(client.id, client.clean);
+      });
       const stream = createWebSocketStream(webSocket);
       stream.on('error', () => webSocket.terminate());
       stream.pipe(gate);
@@ -260,7 +333,11 @@ export class IotGateway {
       return;
     }
     this.#log(`${prefix} accepted`);
-    done(null, true);
+    this.#accepted.add(client);
+    const discarding = this.#expiry.connected(client.id);
+    // A session expiring at this very moment is discarded whole before aedes looks it up.
+    if (discarding === undefined) done(null, true);
+    else void discarding.then(() => done(null, true));
   }
 
   #authorizeSubscribe(client: Client, topicFilter: string, grant: () => void, refuse: () => void): void {
@@ -324,6 +401,7 @@ export class IotGateway {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#expiry.close();
     for (const socket of this.#pendingSockets) socket.destroy();
     this.dropConnections();
     await new Promise<void>((resolve) => this.#webSockets.close(() => resolve()));

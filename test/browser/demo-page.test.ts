@@ -20,8 +20,8 @@ interface DemoUser {
   readonly context: BrowserContext;
   readonly page: Page;
   readonly sub: string;
-  /** The MQTT client ID: `<sub>-<this tab's suffix>`. */
-  readonly clientId: string;
+  /** The MQTT client ID: `<sub>-<this tab's own suffix>`, as the page shows it once connected. */
+  clientId: string;
   /** Bodies of the successful `GET /mqtt-url` answers, in order. */
   readonly vended: Array<{ readonly url: string; readonly clientId: string }>;
   /** The page's WebSockets, in order. */
@@ -49,13 +49,15 @@ async function signIn(username: string): Promise<DemoUser> {
       void response.json().then((body: { url: string; clientId: string }) => vended.push(body));
     }
   });
-  const suffix = await page.getByLabel('Client ID suffix (optional)').inputValue();
-  expect(suffix).toMatch(/^tab-[0-9a-f]{6}$/);
-  return { context, page, sub, clientId: `${sub}-${suffix}`, vended, sockets };
+  // No suffix typed: connectMqtt's default, the tab's own.
+  expect(await page.getByLabel('Client ID suffix (optional)').inputValue()).toBe('');
+  return { context, page, sub, clientId: '', vended, sockets };
 }
 
 async function connect(user: DemoUser): Promise<void> {
   await connectPage(user.page);
+  user.clientId = (await user.page.getByTestId('client-id').textContent()) ?? '';
+  expect(user.clientId).toMatch(new RegExp(`^${user.sub}-[A-Za-z0-9_-]{12}$`));
 }
 
 async function subscribe(page: Page, topic?: string): Promise<string> {

@@ -58,6 +58,9 @@ describe('the demo page vends on reconnect, not on a timer (URL_TTL_SECONDS=10)'
     await page.getByLabel('Password').fill('local-dev');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByTestId('auth-status').filter({ hasText: 'Signed in as dave' }).waitFor();
+    // Vends are counted here: without Resume, "Drop connection" sends nothing while away (a second
+    // connection, and its vend).
+    await page.getByLabel('Resume: receive what was sent while away').uncheck();
     const before = local.vends.vended;
 
     await connect(page);

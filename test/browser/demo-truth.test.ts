@@ -100,7 +100,7 @@ describe('the demo page tells the truth about refusals', () => {
     await publishStatus(page, refusedPublish);
     expect(await logTexts(page, 'error')).toContain(refusedPublish);
     await connected(page);
-    expect(await connectionStatus(page)).toMatch(new RegExp(`^Reconnected as ${user.sub}-tab-[0-9a-f]{6} after [\\d.]+ m?s with the URL vended when you connected, still usable: no new vend \\(vended at .+; valid until .+\\)$`));
+    expect(await connectionStatus(page)).toMatch(new RegExp(`^Reconnected as ${user.sub}-[A-Za-z0-9_-]{12} after [\\d.]+ m?s with the URL vended when you connected, still usable: no new vend \\(vended at .+; valid until .+\\)$`));
 
     // A message-broker limit closes the connection on a SUBSCRIBE, and the page names it; mqtt.js is
     // kept from sending it again on the reconnect (the connection then stays up).

@@ -74,6 +74,18 @@ describe('npm run dev (bin/dev.ts)', () => {
     expect(tooHigh.output()).toMatch(/^Could not start the local stack: USER_RATE_PER_SECOND: /);
   });
 
+  it('exits 2 naming LOCAL_PERSISTENT_SESSION_EXPIRY_SECONDS and its value when it is not 1..604800 whole seconds', async () => {
+    const outOfRange = runDev('0', { LOCAL_PERSISTENT_SESSION_EXPIRY_SECONDS: '0' });
+    expect(await outOfRange.exited).toBe(2);
+    expect(outOfRange.output()).toBe('LOCAL_PERSISTENT_SESSION_EXPIRY_SECONDS must be 1..604800 seconds (received "0")\n');
+    const tooLong = runDev('0', { LOCAL_PERSISTENT_SESSION_EXPIRY_SECONDS: '604801' });
+    expect(await tooLong.exited).toBe(2);
+    expect(tooLong.output()).toBe('LOCAL_PERSISTENT_SESSION_EXPIRY_SECONDS must be 1..604800 seconds (received "604801")\n');
+    const malformed = runDev('0', { LOCAL_PERSISTENT_SESSION_EXPIRY_SECONDS: '1h' });
+    expect(await malformed.exited).toBe(2);
+    expect(malformed.output()).toBe('LOCAL_PERSISTENT_SESSION_EXPIRY_SECONDS must be a whole number (received "1h")\n');
+  });
+
   it('exits 1 with the Lambda\'s own message when it refuses the templates', async () => {
     const { output, exited } = runDev('0', { PUBLISH_TOPIC_TEMPLATES: '["tenants/*/users/${sub}/*"]' });
     expect(await exited).toBe(1);

@@ -10,6 +10,8 @@ export interface RecordingClient {
   readonly client: MqttClient;
   readonly messages: { topic: string; payload: string }[];
   readonly errors: Error[];
+  /** The CONNACK's session present flag: whether the broker resumed a persistent session. */
+  readonly sessionPresent: boolean;
 }
 
 /**
@@ -23,9 +25,13 @@ export async function connectRecording(url: string, clientId: string, options: I
   const errors: Error[] = [];
   const client = mqtt.connect(url, { clientId, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5000, ...options });
   client.on('message', (topic, payload) => messages.push({ topic, payload: payload.toString('utf8') }));
+  let sessionPresent = false;
   try {
     await new Promise<void>((resolve, reject) => {
-      client.once('connect', () => resolve());
+      client.once('connect', (connack) => {
+        sessionPresent = connack.sessionPresent;
+        resolve();
+      });
       client.once('error', reject);
       if (options.reconnectPeriod === undefined || options.reconnectPeriod === 0) {
         client.once('close', () => reject(new Error('the connection closed before CONNACK (handshake refused?)')));
@@ -36,7 +42,7 @@ export async function connectRecording(url: string, clientId: string, options: I
     throw error;
   }
   client.on('error', (error) => errors.push(error));
-  return { client, messages, errors };
+  return { client, messages, errors, sessionPresent };
 }
 
 /** Resolves with the first message on `topic` (already received, or arriving later). */

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { VendingError } from '../../web/errors.js';
+import { HERD_JITTER_WINDOW_MS } from '../../web/refresh-schedule.js';
 import { simulateTab, VirtualClock } from './simulated-mqtt.js';
 
 const HOUR = 3_600_000;
@@ -109,7 +110,8 @@ describe('ConnectGate on a simulated tab', () => {
     refuse = true;
     const ended = new Promise<void>((resolve) => tab.client.once('end', () => resolve()));
     tab.client.drop();
-    await clock.advance(2_000);
+    // The vend starts within the herd jitter of the drop.
+    await clock.advance(HERD_JITTER_WINDOW_MS + 1_000);
     await ended;
     expect(tab.errors).toHaveLength(1);
     await clock.advance(HOUR);
