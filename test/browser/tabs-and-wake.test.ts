@@ -43,7 +43,8 @@ async function sharedContext(): Promise<BrowserContext> {
   return track(await newLoopbackContext(running().browser));
 }
 
-describe('tabs of one user', () => {
+// Side by side (the first mostly waits); each in a browser context of its own.
+describe.concurrent('tabs of one user', () => {
   it('two tabs stay connected for 30 s with distinct client IDs of the tab\'s own', async () => {
     const context = await sharedContext();
     const first = await openConnectedTab(context, 'erin');
@@ -93,6 +94,7 @@ describe('tabs of one user', () => {
   }, 60_000);
 });
 
+// After the tabs: these drop every connection of the stack.
 describe('wake', () => {
   it('offline while the server drops the connection: back online, it is reconnected within 3 s', async () => {
     const { stack } = running();

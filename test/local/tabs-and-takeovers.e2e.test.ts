@@ -9,7 +9,7 @@
  * - what looks like a takeover and is not does not raise it: a refused publish (the gateway closes
  *   the connection, as AWS IoT does) and a lost network (the connection drops, attempts fail).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../local/dev-server.js';
 import { connectMqtt, type ConnectMqttOptions, type MqttConnection } from '../../web/connect-mqtt.js';
 import { signIn, type StackUser } from './stack-users.js';
@@ -17,6 +17,8 @@ import { signIn, type StackUser } from './stack-users.js';
 let stack: LocalStack;
 let alice: StackUser;
 let bob: StackUser;
+let carol: StackUser;
+let dave: StackUser;
 const open: MqttConnection[] = [];
 
 /** A connection with its `connect` times (ms since it was opened) and errors recorded. */
@@ -55,17 +57,17 @@ beforeAll(async () => {
   stack = await startLocalStack({ port: 0, quiet: true, userRatePerSecond: 0 });
   alice = await signIn(stack.url, 'alice');
   bob = await signIn(stack.url, 'bob');
-});
-
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((connection) => connection.end()));
+  carol = await signIn(stack.url, 'carol');
+  dave = await signIn(stack.url, 'dave');
 });
 
 afterAll(async () => {
+  await Promise.all(open.splice(0).map((connection) => connection.end()));
   await stack?.stop();
 });
 
-describe('several connections of one user', () => {
+// These three mostly wait, each as a user of its own, so they run side by side.
+describe.concurrent('several connections of one user', () => {
   it('two default connections get distinct client IDs and stay connected: at most 2 connects each in 20 s', async () => {
     const first = await watchedConnection(alice);
     const second = await watchedConnection(alice);
@@ -81,9 +83,9 @@ describe('several connections of one user', () => {
 
   it('two connections forced onto one client ID: one gets ClientIdConflict within 30 s and ends, the other stays; at most 10 connects in all', async () => {
     const started = performance.now();
-    const first = await watchedConnection(alice, { clientSuffix: 'shared' });
+    const first = await watchedConnection(bob, { clientSuffix: 'shared' });
     await until(() => first.connects.length === 1, 5_000);
-    const second = await watchedConnection(alice, { clientSuffix: 'shared' });
+    const second = await watchedConnection(bob, { clientSuffix: 'shared' });
     const conflicts = (): Error[] => [...first.errors, ...second.errors].filter((error) => error.name === 'ClientIdConflict');
     await until(() => conflicts().length > 0, 30_000);
     const detectedMs = Math.round(performance.now() - started);
@@ -95,37 +97,38 @@ describe('several connections of one user', () => {
     await sleep(6_000);
     console.log(`[takeover] ClientIdConflict after ${detectedMs} ms, ${connectsAtDetection} connects in all`);
     expect(conflicts()).toHaveLength(1);
-    expect(conflicts()[0]).toMatchObject({ name: 'ClientIdConflict', clientId: `${alice.sub}-shared`, kicks: 3 });
+    expect(conflicts()[0]).toMatchObject({ name: 'ClientIdConflict', clientId: `${bob.sub}-shared`, kicks: 3 });
     expect(first.connects.length + second.connects.length).toBe(connectsAtDetection);
     expect(connectsAtDetection).toBeLessThanOrEqual(10);
     expect(winner.connection.client.connected).toBe(true);
     expect(loser.connection.client.connected).toBe(false);
   }, 45_000);
-});
 
-describe('what looks like a takeover and is not', () => {
   it('a publish the policy refuses closes the connection each time, and never raises ClientIdConflict', async () => {
-    const watched = await watchedConnection(alice, { mqttOptions: { reconnectPeriod: 200 } });
+    const watched = await watchedConnection(carol, { mqttOptions: { reconnectPeriod: 200 } });
     for (let round = 1; round <= 4; round++) {
       await until(() => watched.connects.length === round && watched.connection.client.connected, 10_000);
-      // Bob's inbox: the gateway disconnects alice at once, as AWS IoT does on MQTT 3.1.1.
-      watched.connection.client.publish(`users/${bob.sub}/inbox`, `refused ${round}`);
+      // Alice's inbox: the gateway disconnects carol at once, as AWS IoT does on MQTT 3.1.1.
+      watched.connection.client.publish(`users/${alice.sub}/inbox`, `refused ${round}`);
     }
     await until(() => watched.connects.length === 5, 10_000);
     expect(watched.errors.filter((error) => error.name === 'ClientIdConflict')).toEqual([]);
     expect(watched.connection.client.connected).toBe(true);
   }, 45_000);
+});
 
+// After the others: a lost network drops every connection of the stack.
+describe('what looks like a takeover and is not', () => {
   it('a lost network (connections dropped, attempts failing while it lasts) never raises ClientIdConflict', async () => {
     // Each loss outlasts the first reconnect (200 ms + at most 2 s of jitter): as on a real network,
     // the attempts made while it lasts fail. Each connection is cut at once: only that tells it apart.
-    const watched = await watchedConnection(alice, { mqttOptions: { reconnectPeriod: 200 } });
-    const describe = (): unknown => ({ connects: watched.connects, errors: watched.errors.map((e) => e.message), connected: watched.connection.client.connected });
+    const watched = await watchedConnection(dave, { mqttOptions: { reconnectPeriod: 200 } });
+    const state = (): unknown => ({ connects: watched.connects, errors: watched.errors.map((e) => e.message), connected: watched.connection.client.connected });
     for (let round = 1; round <= 4; round++) {
-      await until(() => watched.connects.length === round && watched.connection.client.connected, 20_000, describe);
+      await until(() => watched.connects.length === round && watched.connection.client.connected, 20_000, state);
       stack.loseNetwork(2_500);
     }
-    await until(() => watched.connects.length === 5, 20_000, describe);
+    await until(() => watched.connects.length === 5, 20_000, state);
     expect(watched.errors.filter((error) => error.name === 'ClientIdConflict')).toEqual([]);
     expect(watched.connection.client.connected).toBe(true);
   }, 60_000);

@@ -40,6 +40,7 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
+  vi.restoreAllMocks();
   await connection?.end();
   connection = undefined;
 });
@@ -93,6 +94,8 @@ describe('connectMqtt vends on reconnect, not on a timer (URL_TTL_SECONDS=10)', 
 
   it('waits out a 429 rate_limited (Retry-After) from the Lambda on the reconnect path, then reconnects', async () => {
     const bob: StackUser = await signIn(stack.url, 'bob');
+    // No herd jitter: the reconnect's vend goes at once, before bob's bucket refills (1 per second).
+    vi.spyOn(Math, 'random').mockReturnValue(0);
     const recorded = recordingFetch();
     const errors: Error[] = [];
     connection = await connectMqtt({ apiUrl: stack.url, getToken: () => bob.token, clientSuffix: 'limited', fetch: recorded.fetch, mqttOptions: { reconnectPeriod: 100 } });
