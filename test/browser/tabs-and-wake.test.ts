@@ -129,5 +129,18 @@ describe('wake', () => {
     await end(publisher.client);
     for (let n = 1; n <= 5; n++) await received(page, `while away ${n}`);
     await connected(page);
+    await context.close();
+  }, 60_000);
+
+  it('the demo\'s "Drop connection" shows the messages sent while it was down arriving after the reconnect', async () => {
+    const context = await sharedContext();
+    const { page, sub } = await openConnectedTab(context, 'ivan');
+    expect(await subscribeTyped(page, `users/${sub}/#`)).toBe(`Subscribed to users/${sub}/#`);
+    await page.getByRole('button', { name: 'Drop connection' }).click();
+    for (let n = 1; n <= 3; n++) expect(await received(page, `sent while you were away (${n}/3`)).toBe(`users/${sub}/missed`);
+    const info = await logTexts(page, 'info');
+    expect(info.some((text) => text.startsWith('A second connection') && text.includes(`users/${sub}/missed`))).toBe(true);
+    await connected(page);
+    await context.close();
   }, 60_000);
 });
