@@ -43,6 +43,11 @@ describe('the demo page vends on reconnect, not on a timer (URL_TTL_SECONDS=10)'
     context.setDefaultTimeout(15_000);
     await context.route((target) => target.hostname !== '127.0.0.1', (route) => route.abort('blockedbyclient'));
     await context.clock.install();
+    // No herd jitter on the reconnects (it draws from Math.random): this test compares the reconnect
+    // that reuses its URL with the one that vends, and a random 0–2 s on each would drown that.
+    await context.addInitScript(() => {
+      Math.random = () => 0;
+    });
     const page = await context.newPage();
     const vendedUrls: string[] = [];
     const socketUrls: string[] = [];
