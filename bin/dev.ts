@@ -3,8 +3,14 @@
  * demo grants (`local/demo-grants.ts`: private namespace, group rooms, shared lobby, read-only
  * telemetry), the demo's groups and a simulated device publishing telemetry.
  *
+ * Identity: users sign in at the Cognito user pool stand-in, or, with `npm run dev -- --oidc` (or
+ * `LOCAL_IDENTITY=oidc`), at a local OIDC issuer shaped like Auth0 (`local/oidc-issuer.ts`: issuer
+ * `http://127.0.0.1:$PORT/oidc/`, `auth0|…` subs, groups in `https://example.com/groups`), with the
+ * Lambda in issuer mode. `--oidc` is the only argument; any other is a one-line error, exit 2.
+ *
  * Environment (all optional; a malformed value is a one-line error naming the variable, exit 2):
  * - `PORT` (0 picks a free port);
+ * - `LOCAL_IDENTITY`: `cognito` (default) or `oidc`, as `--oidc` (the two must not disagree);
  * - the Lambda's own `URL_TTL_SECONDS` (1..900), `PUBLISH_TOPIC_TEMPLATES` and
  *   `SUBSCRIBE_TOPIC_TEMPLATES` (JSON arrays; default the demo grants), `GROUP_PREFIX`, `MAX_GROUPS`,
  *   `ALLOW_RETAIN` (`true`/`false`), `USER_RATE_PER_SECOND` (0 turns the per-user vend limit off) and
@@ -21,7 +27,7 @@
  */
 import { MAX_PERSISTENT_SESSION_EXPIRY_SECONDS } from '../local/broker-limits.js';
 import { DEMO_GRANTS } from '../local/demo-grants.js';
-import { startLocalStack, type LocalStack } from '../local/dev-server.js';
+import { LOCAL_IDENTITIES, startLocalStack, type LocalIdentity, type LocalStack } from '../local/dev-server.js';
 import { DEFAULT_DEVICE_INTERVAL_MS, MAX_DEVICE_INTERVAL_MS, MIN_DEVICE_INTERVAL_MS } from '../local/simulated-device.js';
 import { DEMO_USER_GROUPS, parseUserGroupsJson, UserGroupsError, type UserGroups } from '../local/user-groups.js';
 
@@ -84,6 +90,24 @@ function userGroupsFromEnv(name: string): UserGroups {
   }
 }
 
+/** `--oidc` or `LOCAL_IDENTITY`; they must agree when both are given. */
+function identityFromArgumentsAndEnv(args: readonly string[]): LocalIdentity {
+  for (const arg of args) {
+    if (arg !== '--oidc') usageError(`Unknown argument ${JSON.stringify(arg)}: npm run dev takes only --oidc (sign in at a local OIDC issuer instead of the Cognito stand-in)`);
+  }
+  const text = textFromEnv('LOCAL_IDENTITY');
+  if (text !== undefined && !LOCAL_IDENTITIES.some((identity) => identity === text)) {
+    usageError(`LOCAL_IDENTITY must be ${LOCAL_IDENTITIES.join(' or ')} (received ${JSON.stringify(text)})`);
+  }
+  const fromEnv = text as LocalIdentity | undefined;
+  if (args.includes('--oidc')) {
+    if (fromEnv === 'cognito') usageError('--oidc contradicts LOCAL_IDENTITY=cognito; give one of them');
+    return 'oidc';
+  }
+  return fromEnv ?? 'cognito';
+}
+
+const identity = identityFromArgumentsAndEnv(process.argv.slice(2));
 const port = integerFromEnv('PORT', 3000) ?? 3000;
 const urlTtlSeconds = integerFromEnv('URL_TTL_SECONDS', undefined);
 const publishTopicTemplates = templatesFromEnv('PUBLISH_TOPIC_TEMPLATES', DEMO_GRANTS.publish);
@@ -116,6 +140,7 @@ try {
     userRatePerSecond,
     userRateBurst,
     userGroups,
+    identity,
     persistentSessionExpirySeconds,
     ...(deviceIntervalMs === 0 ? {} : { simulatedDevice: { intervalMs: deviceIntervalMs } }),
   });
@@ -125,20 +150,31 @@ try {
 }
 
 const memberships = Object.entries(userGroups).map(([user, groups]) => `${user} in ${groups.length === 0 ? 'no group' : groups.join(', ')}`);
+const oidc = running.oidc;
+const signInLines = oidc === undefined
+  ? ['  2. Sign in with any username and the password "local-dev".']
+  : [
+    '  2. Sign in with any username and the password "local-dev" at the local OIDC issuer, shaped',
+    `     like Auth0: issuer ${oidc.issuer}, audience ${oidc.audience}.`,
+    '     The page uses the password grant at /oidc/token (real providers sign browsers in with',
+    '     Authorization Code + PKCE).',
+  ];
 process.stdout.write(
   [
     '',
     `Local stack running at ${running.url}`,
     '',
     `  1. Open ${running.url} in a browser (two tabs for two users).`,
-    '  2. Sign in with any username and the password "local-dev".',
+    ...signInLines,
     `     Groups (LOCAL_USER_GROUPS): ${memberships.length === 0 ? 'nobody is in a group' : `${memberships.join('; ')}; everybody else in none`}.`,
     '  3. Get a URL, connect, then subscribe and publish where you are granted:',
     `     publish ${publishTopicTemplates.join('  ')}`,
     `     subscribe ${subscribeTopicTemplates.join('  ')}`,
     ...(running.device === undefined ? [] : [`     A simulated device publishes to ${running.device.topic} every ${running.device.intervalMs} ms.`]),
     '',
-    '  Emulated here, no AWS account needed: Cognito InitiateAuth (/cognito), the HTTP API JWT',
+    oidc === undefined
+      ? '  Emulated here, no AWS account needed: Cognito InitiateAuth (/cognito), the HTTP API JWT'
+      : '  Emulated here, no AWS account needed: an OIDC issuer (/oidc/), the HTTP API JWT',
     '  authorizer + the real Lambda (/mqtt-url), STS AssumeRole, and AWS IoT over WebSocket (/mqtt),',
     "  with AWS IoT's message-broker limits; docs/local-stack-vs-aws.md lists what still differs.",
     '  Press Ctrl-C to stop.',

@@ -1,9 +1,10 @@
 /**
- * `GET /mqtt-url`: the Lambda behind the Cognito-authorized HTTP API (payload format 2.0, JWT
- * authorizer). A thin adapter: the event's claims and query go through the pure modules in
- * `vending/` (identity → scope → credentials), the URL is signed with the caller's credentials, every
- * error is mapped to its HTTP answer in `vending/response.ts`, one JSON line is logged, and one
- * metrics line (CloudWatch EMF, `vending/metrics.ts`) is written. A caller over its token bucket
+ * `GET /mqtt-url`: the Lambda behind the JWT-authorized HTTP API (payload format 2.0; a Cognito user
+ * pool or any OIDC issuer). A thin adapter: the event's claims, headers and query go through the
+ * modules in `vending/` (principal → rate limit → client ID → groups → credentials), the URL is
+ * signed with the caller's credentials, every error is mapped to its HTTP answer in
+ * `vending/response.ts`, one JSON line is logged and one metrics line (CloudWatch EMF,
+ * `vending/metrics.ts`) is written, both in one write. A caller over its token bucket
  * (`vending/rate-limiter.ts`) is answered 429 before any STS call.
  */
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
@@ -11,8 +12,9 @@ import { signMqttUrlTarget } from './signing/sign-mqtt-url.js';
 import { configFromProcessEnv, metricsServiceFromProcessEnv, SESSION_CACHE_SIZE_DEFAULT, type VendingConfig } from './vending/config.js';
 import { perUserCredentialSource, sharedCredentialSource, type CredentialSource, type CredentialsLookup } from './vending/credentials.js';
 import { ConfigurationError, RateLimitedError } from './vending/errors.js';
-import { createGroupReader, type CallerGroups } from './vending/groups.js';
-import { subjectFromClaims } from './vending/identity.js';
+import { createPrincipalReader } from './vending/caller-principal.js';
+import { createGroupSource } from './vending/group-source.js';
+import type { CallerGroups } from './vending/groups.js';
 import { createRequestLogger, stdoutWriter, type RequestLogRecord, type RequestLogger } from './vending/logger.js';
 import { createMetricsWriter, type MetricsWriter } from './vending/metrics.js';
 import { createRateLimiter } from './vending/rate-limiter.js';
@@ -20,7 +22,7 @@ import { createIsoFormatter } from './vending/iso-time.js';
 import { createOkResponder, errorResponse, mapError } from './vending/response.js';
 import { clientIdFor, parseClientSuffix } from './vending/scope.js';
 import { functionCredentials, stsAssumeRole } from './vending/sts-assume-role.js';
-import { usesGroups } from './vending/topic-templates.js';
+import type { TokenVerifier } from './vending/token-verifier.js';
 
 /** The Lambda handler's signature. */
 export type MqttUrlHandler = (
@@ -51,6 +53,13 @@ export interface HandlerDependencies {
    * @default - `Date.now`
    */
   readonly now: () => number;
+  /**
+   * Verifies bearer tokens in issuer mode with `${group}` templates (the groups are read from the
+   * verified payload only).
+   * @default - aws-jwt-verify for `ISSUER_URL` and `AUDIENCES`, keys from `JWKS_URI` or the issuer's
+   *   discovery document, fetched at cold start
+   */
+  readonly tokenVerifier: TokenVerifier;
 }
 
 /**
@@ -73,8 +82,9 @@ export function createHandler(config: VendingConfig | ConfigurationError, depend
   const ttlMs = config.urlTtlSeconds * 1000;
   const respond = createOkResponder(config.templates, callers);
   const iso = createIsoFormatter();
-  // Without a ${group} template the caller's groups grant nothing, so they are not even read.
-  const readGroups = usesGroups(config.templates) ? createGroupReader(config.groups) : undefined;
+  const readPrincipal = createPrincipalReader(config.identity, callers);
+  // Undefined without a ${group} template: the caller's groups would grant nothing.
+  const readGroups = createGroupSource(config, { verifier: dependencies.tokenVerifier, now });
 
   return async (event, context) => {
     const started = performance.now();
@@ -86,25 +96,29 @@ export function createHandler(config: VendingConfig | ConfigurationError, depend
     let groups: CallerGroups | undefined;
     try {
       const claims = event?.requestContext?.authorizer?.jwt?.claims;
-      sub = subjectFromClaims(claims);
+      // The caller's principal (the sub, or in issuer mode its principal ID): never the raw sub below.
+      sub = readPrincipal(claims);
       const decision = limit(sub);
       if (!decision.allowed) throw new RateLimitedError(`the caller went over its ${rate} in this instance`, decision.retryAfterSeconds);
       clientId = clientIdFor(sub, parseClientSuffix(event.queryStringParameters?.['clientSuffix']));
-      // subjectFromClaims has checked that the claims are an object.
-      groups = readGroups?.(claims as Record<string, unknown>);
+      if (readGroups !== undefined) {
+        // readPrincipal has checked that the claims are an object. A cached token answers at once.
+        const read = readGroups(event.headers, claims as Record<string, unknown>);
+        groups = read instanceof Promise ? await read : read;
+      }
       const grantee = { sub, groups: groups?.eligible ?? [] };
       const scoped = await credentials.credentialsFor(grantee);
       cache = scoped.lookup;
       // X-Amz-Date has whole seconds, and the URL's validity counts from it.
       const signedAtMs = Math.floor(now() / 1000) * 1000;
       const url = signMqttUrlTarget({ ...config.target, signingDate: new Date(signedAtMs) }, scoped.credentials);
-      const response = respond({ url, clientId, expiresAt: iso(signedAtMs + ttlMs), endpoint: config.target.host, region: config.target.region }, grantee);
+      const response = respond({ url, clientId, principalId: sub, expiresAt: iso(signedAtMs + ttlMs), endpoint: config.target.host, region: config.target.region }, grantee);
       const durationMs = performance.now() - started;
-      log({ requestId, apiRequestId, sub, clientId, outcome: 'ok', status: 200, durationMs, cache, groups: groups?.eligible.length, ineligibleGroups: groups?.ineligible });
+      log({ requestId, apiRequestId, sub, clientId, outcome: 'ok', status: 200, durationMs, cache, groups: groups?.eligible.length, ineligibleGroups: groups?.ineligible, groupsOverage: groups?.overage });
       metrics.vend('ok', durationMs, cache, now());
       return response;
     } catch (error) {
-      return failed(error, sinks, { requestId, apiRequestId, sub, clientId, cache, groups: groups?.eligible.length, ineligibleGroups: groups?.ineligible }, started);
+      return failed(error, sinks, { requestId, apiRequestId, sub, clientId, cache, groups: groups?.eligible.length, ineligibleGroups: groups?.ineligible, groupsOverage: groups?.overage }, started);
     }
   };
 }
@@ -121,13 +135,13 @@ function misconfiguredHandler(error: ConfigurationError, sinks: Sinks): MqttUrlH
     failed(
       error,
       sinks,
-      { requestId: context?.awsRequestId, apiRequestId: event?.requestContext?.requestId, sub: undefined, clientId: undefined, cache: undefined, groups: undefined, ineligibleGroups: undefined },
+      { requestId: context?.awsRequestId, apiRequestId: event?.requestContext?.requestId, sub: undefined, clientId: undefined, cache: undefined, groups: undefined, ineligibleGroups: undefined, groupsOverage: undefined },
       performance.now(),
     );
 }
 
 /** The request log fields known when a request fails (everything but the outcome and timing). */
-type KnownFields = Pick<RequestLogRecord, 'requestId' | 'apiRequestId' | 'sub' | 'clientId' | 'cache' | 'groups' | 'ineligibleGroups'>;
+type KnownFields = Pick<RequestLogRecord, 'requestId' | 'apiRequestId' | 'sub' | 'clientId' | 'cache' | 'groups' | 'ineligibleGroups' | 'groupsOverage'>;
 
 // THE failure path of both handlers: map the error, log it with what is known, count it, answer with it.
 function failed(error: unknown, sinks: Sinks, known: KnownFields, started: number): APIGatewayProxyStructuredResultV2 {

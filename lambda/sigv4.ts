@@ -16,3 +16,4 @@ export {
 export { regionFromIotEndpoint } from './signing/region.js';
 export { InvalidSigningOptionError, CredentialsNotFoundError } from './signing/errors.js';
 export { MAX_EXPIRES_IN, MIN_EXPIRES_IN, type SigningCredentials, type MqttUrlProtocol } from './signing/validate.js';
+export { principalIdFor, InvalidPrincipalInputError, MAX_PRINCIPAL_SUB_LENGTH, type PrincipalInput } from './vending/principal-id.js';

@@ -3,6 +3,7 @@
  * from CDK context. It names the setting and shows the value received, so `cdk synth` tells the
  * operator exactly what to fix before anything is deployed.
  */
+import { brandErrorClass } from '../lambda/signing/error-brand.js';
 
 /** A construct prop or context key that failed validation. */
 export class InvalidVendingConfigError extends Error {
@@ -22,6 +23,8 @@ export class InvalidVendingConfigError extends Error {
     super(`${setting} ${requirement} (received ${received})`, options);
   }
 }
+// `instanceof` holds across the package's ES module and CommonJS copies.
+brandErrorClass(InvalidVendingConfigError, 'InvalidVendingConfigError');
 
 const MAX_RENDERED_LENGTH = 200;
 

@@ -34,7 +34,7 @@ export function createApp(props?: AppProps): VendingApp {
     throw new InvalidVendingConfigError('context "stackName"', 'must be a CloudFormation stack name (letters, digits and hyphens, starting with a letter)', describeReceived(stackName));
   }
   const stack = new MqttUrlVendingStack(app, stackName, {
-    description: 'aws-signv4-mqtt: Cognito-authorized API vending presigned AWS IoT MQTT-over-WebSocket URLs',
+    description: 'aws-signv4-mqtt: JWT-authorized API (Cognito user pool or OIDC issuer) vending presigned AWS IoT MQTT-over-WebSocket URLs',
   });
   const nag = new AwsSolutionsChecks(app);
   Validations.of(app).addPlugins(nag);

@@ -1,6 +1,7 @@
 /**
  * The stack `cdk deploy` ships: CDK context → {@link MqttUrlVending}, plus the outputs a web app
- * needs to sign in and vend URLs. Environment-agnostic, so `cdk synth` needs no AWS account.
+ * needs to sign in and vend URLs (the user pool's in Cognito mode, the issuer in issuer mode).
+ * Environment-agnostic, so `cdk synth` needs no AWS account.
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
@@ -24,13 +25,21 @@ export class MqttUrlVendingStack extends Stack {
       throw new InvalidVendingConfigError(contextSettingFor(error.setting), error.requirement, error.received, { cause: error });
     }
 
+    const vending = this.vending;
     const outputs: Record<string, { value: string; description: string }> = {
-      ApiUrl: { value: this.vending.url, description: 'Base URL of the vending API; GET <ApiUrl>/mqtt-url with a Cognito ID or access token' },
-      UserPoolId: { value: this.vending.userPool.userPoolId, description: 'Cognito user pool that signs users in' },
-      UserPoolClientId: { value: this.vending.userPoolClient.userPoolClientId, description: 'App client id for InitiateAuth (USER_PASSWORD_AUTH or SRP)' },
-      IotEndpoint: { value: this.vending.iotEndpoint, description: 'AWS IoT data endpoint (iot:Data-ATS) the vended URLs point at' },
-      Region: { value: this.vending.iotRegion, description: 'Region of the IoT endpoint and signing region' },
-      IotPolicyName: { value: this.vending.iotPolicy.ref, description: 'AWS IoT policy for certificate or identity-pool principals, same namespace' },
+      ApiUrl: {
+        value: vending.url,
+        description: `Base URL of the vending API; GET <ApiUrl>/mqtt-url with ${vending.identityMode === 'cognito' ? 'a Cognito ID or access token' : 'an ID or access token of the issuer'}`,
+      },
+      // Pool outputs in Cognito mode only: issuer mode has no pool.
+      ...(vending.userPool === undefined ? {} : { UserPoolId: { value: vending.userPool.userPoolId, description: 'Cognito user pool that signs users in' } }),
+      ...(vending.userPoolClient === undefined
+        ? {}
+        : { UserPoolClientId: { value: vending.userPoolClient.userPoolClientId, description: 'App client id for InitiateAuth (USER_PASSWORD_AUTH or SRP)' } }),
+      ...(vending.identityMode === 'oidc' ? { Issuer: { value: vending.issuerUrl, description: 'OIDC issuer whose tokens the API accepts (compared exactly with iss)' } } : {}),
+      IotEndpoint: { value: vending.iotEndpoint, description: 'AWS IoT data endpoint (iot:Data-ATS) the vended URLs point at' },
+      Region: { value: vending.iotRegion, description: 'Region of the IoT endpoint and signing region' },
+      IotPolicyName: { value: vending.iotPolicy.ref, description: 'AWS IoT policy for certificate or identity-pool principals, same namespace' },
     };
     for (const [outputId, output] of Object.entries(outputs)) new CfnOutput(this, outputId, output);
   }

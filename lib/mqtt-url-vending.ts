@@ -1,16 +1,16 @@
 /**
- * `MqttUrlVending`: a Cognito-authorized HTTP API whose Lambda returns SigV4-presigned AWS IoT
- * MQTT-over-WebSocket URLs, signed with short-lived credentials scoped to the caller.
+ * `MqttUrlVending`: a JWT-authorized HTTP API whose Lambda returns SigV4-presigned AWS IoT
+ * MQTT-over-WebSocket URLs, signed with short-lived credentials scoped to the caller. Callers sign in
+ * with a Cognito user pool or with any OpenID Connect issuer (`issuer`).
  *
  * Resources: HTTP API (`GET /mqtt-url`, JWT authorizer, CORS, throttling, JSON access logs), the
  * vending function (the prebuilt bundle shipped with the package), its execution role, the client role it assumes per caller (per-user
  * scope), an `AWS::IoT::Policy` for the same namespace, the IoT endpoint discovery custom resource
- * and, unless one is given, a Cognito user pool and app client.
+ * and, in Cognito mode unless one is given, a Cognito user pool and app client.
  */
 import { Aws, CfnRule, Duration, Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { CorsHttpMethod, HttpApi, HttpMethod, type HttpStage, LogGroupLogDestination, type ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpJwtAuthorizer, HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { CorsHttpMethod, HttpApi, HttpMethod, type HttpStage, type IHttpRouteAuthorizer, LogGroupLogDestination, type ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { Dashboard, IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
@@ -19,27 +19,50 @@ import { CfnPolicy } from 'aws-cdk-lib/aws-iot';
 import { ApplicationLogLevel, Architecture, Code, Function as LambdaFunction, LoggingFormat, Runtime, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { regionFromIotEndpoint, regionFromUserPoolId } from '../lambda/signing/region.js';
+import { regionFromIotEndpoint } from '../lambda/signing/region.js';
 import { handlerBundleDirectory } from './handler-asset.js';
 import { IotDataEndpoint } from './iot-data-endpoint.js';
 import { type IotPolicyIdentity, iotPolicyDocument, iotRoleStatements } from './iot-permissions.js';
 import { acknowledgeWildcardResources } from './nag-acknowledgements.js';
-import { type UserPoolIssuer, type VendingScope, resolveVendingProps } from './vending-settings.js';
+import { type IdentityMode, type MqttUrlVendingIssuer, type UserPoolIssuer, issuerAuthorizer, userPoolAuthorizer, userPoolIssuerUrl } from './vending-identity.js';
+import { type VendingScope, resolveVendingProps } from './vending-settings.js';
 import { type VendingAlarmThresholds, type VendingAlarms, VendingMonitoring } from './vending-monitoring.js';
 import { createDefaultUserPool } from './vending-user-pool.js';
 
 // Re-exported so that consumers of the construct need only this module (documented at the source).
 export type { IotPolicyIdentity } from './iot-permissions.js';
-export type { UserPoolIssuer, VendingScope } from './vending-settings.js';
+export type { IdentityMode, MqttUrlVendingIssuer, UserPoolIssuer } from './vending-identity.js';
+export type { VendingScope } from './vending-settings.js';
 export type { VendingAlarmThresholds, VendingAlarms } from './vending-monitoring.js';
 
 /** Props of {@link MqttUrlVending}. */
 export interface MqttUrlVendingProps {
   /**
-   * The Cognito user pool whose tokens the API accepts. Pass `userPoolClients` with it.
-   * @default - a new pool: self sign-up off, email sign-in, 12+ character passwords with every
-   * character class, optional TOTP MFA, email-only account recovery; plus a secretless app client
-   * allowing `USER_PASSWORD_AUTH` and SRP
+   * An OpenID Connect issuer whose tokens the API accepts (issuer mode: Auth0, Okta, Entra ID,
+   * Keycloak, Firebase, Clerk, …), in place of a Cognito user pool's. The route's JWT authorizer
+   * checks the issuer URL exactly and the audiences; no user pool or app client is created, and the
+   * stack can deploy in the China (aws-cn) partition. Refused together with `userPool`,
+   * `userPoolClients` or `userPoolIssuer`.
+   * @default - Cognito mode: the tokens of `userPool` (a new pool when that is not given either)
+   */
+  readonly issuer?: MqttUrlVendingIssuer;
+
+  /**
+   * OAuth scopes the route requires: a token must carry at least one of them (in `scope`, or `scp`
+   * as Okta sends it). Recommended to tell access tokens from ID tokens, which carry no scopes; in
+   * Cognito mode this means only access tokens are accepted (a pool's access tokens carry
+   * `aws.cognito.signin.user.admin` and the resource-server scopes the client is granted). Each
+   * scope is printable ASCII without spaces.
+   * @default - no scope required: ID and access tokens alike
+   */
+  readonly requiredScopes?: string[];
+
+  /**
+   * The Cognito user pool whose tokens the API accepts (Cognito mode). Pass `userPoolClients` with
+   * it. Refused with `issuer`.
+   * @default - in Cognito mode a new pool: self sign-up off, email sign-in, 12+ character passwords
+   * with every character class, optional TOTP MFA, email-only account recovery; plus a secretless
+   * app client allowing `USER_PASSWORD_AUTH` and SRP. With `issuer`, no pool.
    */
   readonly userPool?: IUserPool;
 
@@ -48,14 +71,15 @@ export interface MqttUrlVendingProps {
    * (`https://cognito-idp.<region>.amazonaws.com/<pool>`) or `updated`
    * (`https://issuer-cognito-idp.<region>.amazonaws.com/<pool>`); see Cognito's `IssuerConfiguration`.
    * A pool created here is pinned to this form; for a pool you bring, state the form it uses.
+   * Refused with `issuer`.
    * @default - `original`
    */
   readonly userPoolIssuer?: UserPoolIssuer;
 
   /**
    * The app clients whose tokens the API accepts (the JWT authorizer's audiences). Required with
-   * `userPool`, not allowed without it.
-   * @default - the client created with the default pool
+   * `userPool`, not allowed without it, refused with `issuer`.
+   * @default - the client created with the default pool (none with `issuer`)
    */
   readonly userPoolClients?: IUserPoolClient[];
 
@@ -69,7 +93,8 @@ export interface MqttUrlVendingProps {
 
   /**
    * Topic templates a caller may publish to, 1..8. Each is private (holds `${sub}`: the caller's
-   * own), per group (holds `${group}`: one grant per eligible Cognito group of the caller) or shared
+   * own), per group (holds `${group}`: one grant per eligible group of the caller, from
+   * `cognito:groups` or the issuer's `groupsClaim`) or shared
    * (no variable: every signed-in caller), with the variable as a whole topic level; it may use the
    * IAM wildcard `*`. MQTT `+`/`#` are refused (they are literal characters in policies). Together
    * with `subscribeTopicTemplates` the templates must pass the non-overlap rule (no grant of one
@@ -87,9 +112,10 @@ export interface MqttUrlVendingProps {
   readonly subscribeTopicTemplates?: string[];
 
   /**
-   * Only Cognito groups whose names start with this are eligible for `${group}` templates: 1..39
-   * characters of `A-Z a-z 0-9 _ . : @ -` (a name, at most 40, must fit after it). Group names outside
-   * that character set are never eligible. Refused when no template holds `${group}`.
+   * Only groups (Cognito groups, or the issuer's `groupsClaim`) whose names start with this are
+   * eligible for `${group}` templates: 1..39 characters of `A-Z a-z 0-9 _ . : @ -` (a name, at most
+   * 40, must fit after it). Group names outside that character set are never eligible. Refused when
+   * no template holds `${group}`.
    * @default - every group with a safe name is eligible
    */
   readonly groupPrefix?: string;
@@ -156,7 +182,7 @@ export interface MqttUrlVendingProps {
   readonly logRetention?: RetentionDays;
 
   /**
-   * Each caller's sustained vends per second in each Lambda instance (a token bucket per `sub`): a
+   * Each caller's sustained vends per second in each Lambda instance (a token bucket per caller): a
    * caller over its bucket gets 429 `rate_limited` with `Retry-After`, before any STS call. 0 turns
    * it off. It bounds STS calls and cost per user; the stage throttle (`throttle`) is shared by all.
    * @default 1
@@ -218,32 +244,13 @@ const ACCESS_LOG_FIELDS = {
   integrationLatency: '$context.integrationLatency',
   integrationError: '$context.integrationErrorMessage',
   authorizerError: '$context.authorizer.error',
-  sub: '$context.authorizer.claims.sub',
 } as const;
 
-/**
- * The region of the token issuer. A pool id is `<region>_<suffix>`, so an imported pool in another
- * region still gets the right issuer; a pool of this stack has a token id and the stack's region.
- */
-function userPoolRegion(userPool: IUserPool): string {
-  const named = Token.isUnresolved(userPool.userPoolId) ? undefined : regionFromUserPoolId(userPool.userPoolId);
-  return named ?? userPool.env.region;
-}
+// A Cognito sub is a UUID and safe to log. An issuer's subject is up to 255 characters of anything
+// (`auth0|…`): it is kept out of the access log, like every other log value the function writes.
+const COGNITO_ACCESS_LOG_FIELDS = { ...ACCESS_LOG_FIELDS, sub: '$context.authorizer.claims.sub' } as const;
 
-/**
- * The JWT authorizer for the pool's tokens. `HttpUserPoolAuthorizer` builds the ORIGINAL issuer;
- * an UPDATED pool needs the same authorizer with its other issuer URL.
- * https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_IssuerConfigurationType.html
- */
-function cognitoAuthorizer(userPool: IUserPool, clients: readonly IUserPoolClient[], issuer: UserPoolIssuer): HttpUserPoolAuthorizer | HttpJwtAuthorizer {
-  const region = userPoolRegion(userPool);
-  if (issuer === 'original') return new HttpUserPoolAuthorizer('CognitoAuthorizer', userPool, { userPoolClients: [...clients], userPoolRegion: region });
-  return new HttpJwtAuthorizer('CognitoAuthorizer', `https://issuer-cognito-idp.${region}.${Aws.URL_SUFFIX}/${userPool.userPoolId}`, {
-    jwtAudience: clients.map((client) => client.userPoolClientId),
-  });
-}
-
-/** A Cognito-authorized endpoint that vends presigned AWS IoT MQTT-over-WebSocket URLs. */
+/** A JWT-authorized endpoint that vends presigned AWS IoT MQTT-over-WebSocket URLs. */
 export class MqttUrlVending extends Construct {
   /** The HTTP API; `GET /mqtt-url` is its only route. */
   readonly httpApi: HttpApi;
@@ -259,12 +266,19 @@ export class MqttUrlVending extends Construct {
   readonly iotPolicy: CfnPolicy;
   /** Base URL of the API, without a trailing slash: call `${url}/mqtt-url`. */
   readonly url: string;
-  /** The user pool whose tokens are accepted. */
-  readonly userPool: IUserPool;
-  /** The accepted app clients. */
+  /** How callers are identified: `cognito` (a user pool's tokens) or `oidc` (the `issuer` prop's). */
+  readonly identityMode: IdentityMode;
+  /**
+   * The issuer the authorizer and the function check: the user pool's (a deploy-time token for a
+   * pool of this app) in Cognito mode, the `issuer` URL exactly as given in issuer mode.
+   */
+  readonly issuerUrl: string;
+  /** The user pool whose tokens are accepted; `undefined` in issuer mode. */
+  readonly userPool: IUserPool | undefined;
+  /** The accepted app clients; empty in issuer mode. */
   readonly userPoolClients: readonly IUserPoolClient[];
-  /** The first accepted app client (the one a web app should use). */
-  readonly userPoolClient: IUserPoolClient;
+  /** The first accepted app client (the one a web app should use); `undefined` in issuer mode. */
+  readonly userPoolClient: IUserPoolClient | undefined;
   /** The AWS IoT data endpoint host (a deploy-time token when discovered). */
   readonly iotEndpoint: string;
   /** The signing region: the endpoint's region when its name carries one, else the stack's. */
@@ -291,15 +305,30 @@ export class MqttUrlVending extends Construct {
     const config = resolveVendingProps(props);
     const stack = Stack.of(this);
 
-    if (props.userPool !== undefined && props.userPoolClients !== undefined) {
-      this.userPool = props.userPool;
-      this.userPoolClients = [...props.userPoolClients];
+    const identity = config.identity;
+    this.identityMode = identity.mode;
+    let authorizer: IHttpRouteAuthorizer;
+    if (identity.mode === 'cognito') {
+      let userPool: IUserPool;
+      if (identity.userPool !== undefined && identity.userPoolClients !== undefined) {
+        userPool = identity.userPool;
+        this.userPoolClients = [...identity.userPoolClients];
+      } else {
+        const created = createDefaultUserPool(this, identity.userPoolIssuer);
+        userPool = created.userPool;
+        this.userPoolClients = [created.userPoolClient];
+      }
+      this.userPool = userPool;
+      this.userPoolClient = this.userPoolClients[0];
+      this.issuerUrl = userPoolIssuerUrl(userPool, identity.userPoolIssuer);
+      authorizer = userPoolAuthorizer(userPool, this.userPoolClients, identity.userPoolIssuer);
     } else {
-      const created = createDefaultUserPool(this, config.userPoolIssuer);
-      this.userPool = created.userPool;
-      this.userPoolClients = [created.userPoolClient];
+      this.userPool = undefined;
+      this.userPoolClients = [];
+      this.userPoolClient = undefined;
+      this.issuerUrl = identity.url;
+      authorizer = issuerAuthorizer(identity);
     }
-    this.userPoolClient = this.userPoolClients[0] as IUserPoolClient;
 
     if (config.iotEndpoint === undefined) {
       this.iotEndpoint = new IotDataEndpoint(this, 'IotEndpoint', { logRetention: config.logRetention }).endpointAddress;
@@ -352,16 +381,20 @@ export class MqttUrlVending extends Construct {
     // by hand once detached (docs/deploy.md).
     this.iotPolicy.applyRemovalPolicy(RemovalPolicy.RETAIN);
 
-    // Cognito user pools do not exist in the China partition, so neither the default pool nor the JWT
-    // authorizer can work there; fail the deployment at once with a clear message instead of midway.
-    new CfnRule(this, 'NotInChinaPartition', {
-      assertions: [
-        {
-          assert: Fn.conditionNot(Fn.conditionEquals(Aws.PARTITION, 'aws-cn')),
-          assertDescription: 'aws-signv4-mqtt needs Amazon Cognito user pools, which the China (aws-cn) partition does not offer; deploy in another partition.',
-        },
-      ],
-    });
+    // Cognito user pools do not exist in the China partition, so in Cognito mode neither the default
+    // pool nor the JWT authorizer can work there; fail the deployment at once with a clear message
+    // instead of midway. Issuer mode needs no pool, so no such rule.
+    if (identity.mode === 'cognito') {
+      new CfnRule(this, 'NotInChinaPartition', {
+        assertions: [
+          {
+            assert: Fn.conditionNot(Fn.conditionEquals(Aws.PARTITION, 'aws-cn')),
+            assertDescription:
+              'aws-signv4-mqtt in Cognito mode needs Amazon Cognito user pools, which the China (aws-cn) partition does not offer; deploy in another partition, or use an OIDC issuer (issuer prop, issuerUrl context).',
+          },
+        ],
+      });
+    }
 
     this.metricsService = metricsServiceFor(stack, this);
     this.handler = new LambdaFunction(this, 'Handler', {
@@ -394,6 +427,17 @@ export class MqttUrlVending extends Construct {
         USER_RATE_PER_SECOND: String(config.userRate.perSecond),
         USER_RATE_BURST: String(config.userRate.burst),
         METRICS_SERVICE: this.metricsService,
+        // The function pins the issuer in both modes: a token from any other issuer gets 401.
+        IDENTITY_MODE: identity.mode,
+        ISSUER_URL: this.issuerUrl,
+        ...(identity.mode === 'oidc'
+          ? {
+              AUDIENCES: stack.toJsonString([...identity.audiences]),
+              PRINCIPAL_CLAIM: identity.principalClaim,
+              ...(identity.groupsClaim === undefined ? {} : { GROUPS_CLAIM: identity.groupsClaim }),
+              ...(identity.jwksUri === undefined ? {} : { JWKS_URI: identity.jwksUri }),
+            }
+          : {}),
       },
     });
 
@@ -419,7 +463,7 @@ export class MqttUrlVending extends Construct {
       throttle: config.throttle,
       accessLogSettings: {
         destination: new LogGroupLogDestination(this.accessLogGroup),
-        format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+        format: AccessLogFormat.custom(JSON.stringify(identity.mode === 'cognito' ? COGNITO_ACCESS_LOG_FIELDS : ACCESS_LOG_FIELDS)),
       },
     });
     // An explicit GET route rather than `ANY /{proxy+}`: a greedy authorized route would also
@@ -428,7 +472,8 @@ export class MqttUrlVending extends Construct {
       path: '/mqtt-url',
       methods: [HttpMethod.GET],
       integration: new HttpLambdaIntegration('VendIntegration', this.handler),
-      authorizer: cognitoAuthorizer(this.userPool, this.userPoolClients, config.userPoolIssuer),
+      authorizer,
+      ...(config.requiredScopes === undefined ? {} : { authorizationScopes: [...config.requiredScopes] }),
     });
     this.url = this.httpApi.apiEndpoint;
 

@@ -17,6 +17,7 @@ import { InvalidVendingConfigError, describeReceived } from './config-error.js';
 import type { IotPolicyIdentity } from './iot-permissions.js';
 import type { MqttUrlVendingProps } from './mqtt-url-vending.js';
 import { DEFAULT_TOPIC_TEMPLATES } from './topic-templates.js';
+import { DEFAULT_PRINCIPAL_CLAIM } from './vending-identity.js';
 import {
   DEFAULT_LOG_RETENTION,
   DEFAULT_SESSION_CACHE_SIZE,
@@ -61,6 +62,18 @@ export const CONTEXT_DEFAULTS = Object.freeze({
   userPoolClientIds: [] as readonly string[],
   /** The issuer form of the pool's tokens: `original` or `updated`. */
   userPoolIssuer: 'original' as UserPoolIssuer,
+  /** Empty: Cognito mode. An OIDC issuer URL (exactly as tokens carry it in `iss`): issuer mode. */
+  issuerUrl: '',
+  /** Issuer mode: the audiences the API accepts (at least one). */
+  audiences: [] as readonly string[],
+  /** Issuer mode: the claim name or JSON Pointer holding the caller's groups; empty: no groups. */
+  groupsClaim: '',
+  /** Issuer mode: the claim identifying the caller. */
+  principalClaim: DEFAULT_PRINCIPAL_CLAIM,
+  /** Issuer mode: the JWKS URI the function reads keys from; empty: from the discovery document. */
+  jwksUri: '',
+  /** Both modes: OAuth scopes the route requires (one of them); empty: none. */
+  requiredScopes: [] as readonly string[],
 });
 
 /** A context key the stack reads. */
@@ -78,6 +91,12 @@ const CONTEXT_KEY_OF_PROP: Readonly<Record<string, ContextKey>> = {
   logRetention: 'logRetentionDays',
   userPoolClients: 'userPoolClientIds',
   userPool: 'userPoolId',
+  issuer: 'issuerUrl',
+  'issuer.url': 'issuerUrl',
+  'issuer.audiences': 'audiences',
+  'issuer.groupsClaim': 'groupsClaim',
+  'issuer.principalClaim': 'principalClaim',
+  'issuer.jwksUri': 'jwksUri',
 };
 
 /**
@@ -170,6 +189,44 @@ function importUserPool(scope: Construct): Pick<MqttUrlVendingProps, 'userPool' 
   };
 }
 
+// The issuer-mode keys other than `issuerUrl`: meaningless without it.
+const ISSUER_ONLY_KEYS = ['audiences', 'groupsClaim', 'principalClaim', 'jwksUri'] as const;
+
+/**
+ * Issuer mode when `issuerUrl` is set: `issuer` from the issuer keys, and `userPoolIssuer` only when
+ * it differs from the default, so that the construct refuses it with the issuer. Without
+ * `issuerUrl`, an issuer-only key set to anything but its default is refused here: it would be
+ * silently ignored in Cognito mode.
+ */
+function issuerFromContext(scope: Construct): Pick<MqttUrlVendingProps, 'issuer' | 'userPoolIssuer'> {
+  const url = readString(scope, 'issuerUrl');
+  const values = {
+    audiences: readList(scope, 'audiences'),
+    groupsClaim: readString(scope, 'groupsClaim'),
+    principalClaim: readString(scope, 'principalClaim'),
+    jwksUri: readString(scope, 'jwksUri'),
+  };
+  const userPoolIssuer = readString(scope, 'userPoolIssuer') as UserPoolIssuer;
+  if (url === '') {
+    for (const key of ISSUER_ONLY_KEYS) {
+      if (JSON.stringify(values[key]) !== JSON.stringify(CONTEXT_DEFAULTS[key])) {
+        throw new InvalidVendingConfigError(contextSetting(key), 'needs context "issuerUrl" (it configures an OIDC issuer, and Cognito mode would ignore it)', describeReceived(values[key]));
+      }
+    }
+    return { userPoolIssuer };
+  }
+  return {
+    issuer: {
+      url,
+      audiences: values.audiences as string[],
+      groupsClaim: values.groupsClaim === '' ? undefined : values.groupsClaim,
+      principalClaim: values.principalClaim,
+      jwksUri: values.jwksUri === '' ? undefined : values.jwksUri,
+    },
+    ...(userPoolIssuer === CONTEXT_DEFAULTS.userPoolIssuer ? {} : { userPoolIssuer }),
+  };
+}
+
 /**
  * Converts every context key (see {@link CONTEXT_DEFAULTS}) into construct props. `scope` is where
  * imported user pool references are created. The values are validated by the construct.
@@ -181,8 +238,11 @@ export function vendingPropsFromContext(scope: Construct): MqttUrlVendingProps {
   if (alarmTopicArn !== '' && !/^arn:[\w-]+:sns:[\w-]+:\d{12}:[\w-]{1,256}$/.test(alarmTopicArn)) {
     throw new InvalidVendingConfigError(contextSetting('alarmTopicArn'), 'must be an SNS topic ARN such as arn:aws:sns:eu-west-1:123456789012:ops-alerts, or empty', describeReceived(alarmTopicArn));
   }
+  const requiredScopes = readList(scope, 'requiredScopes');
   return {
     ...importUserPool(scope),
+    ...issuerFromContext(scope),
+    requiredScopes: requiredScopes.length === 0 ? undefined : (requiredScopes as string[]),
     iotEndpoint: endpoint === '' ? undefined : endpoint,
     scope: readString(scope, 'scope') as VendingScope,
     urlTtl: readSeconds(scope, 'urlTtlSeconds'),
@@ -202,6 +262,5 @@ export function vendingPropsFromContext(scope: Construct): MqttUrlVendingProps {
     throttle: { rateLimit: readNumber(scope, 'throttleRateLimit'), burstLimit: readNumber(scope, 'throttleBurstLimit') },
     logRetention: readNumber(scope, 'logRetentionDays') as RetentionDays,
     iotPolicyIdentity: readString(scope, 'iotPolicyIdentity') as IotPolicyIdentity,
-    userPoolIssuer: readString(scope, 'userPoolIssuer') as UserPoolIssuer,
   };
 }

@@ -33,6 +33,7 @@ import type { MqttUrlVendingProps } from './mqtt-url-vending.js';
 import { groupPrefixProblem, type GroupSettings } from '../lambda/vending/groups.js';
 import { usesGroups } from '../lambda/vending/topic-templates.js';
 import type { RateLimitSettings } from '../lambda/vending/rate-limiter.js';
+import { type IdentitySettings, resolveIdentity, resolveRequiredScopes } from './vending-identity.js';
 import { DEFAULT_ALARM_THRESHOLDS, type VendingAlarmThresholds } from './vending-monitoring.js';
 import { DEFAULT_TOPIC_TEMPLATES, assertNoGrantOverlap, assertSessionPolicyFits, validateTopicTemplates } from './topic-templates.js';
 import {
@@ -55,15 +56,8 @@ import {
  */
 export type VendingScope = 'per-user' | 'shared';
 
-/**
- * The issuer form of the user pool's tokens (Cognito's `IssuerConfiguration`):
- * - `original`: `https://cognito-idp.<region>.amazonaws.com/<pool>`;
- * - `updated`: `https://issuer-cognito-idp.<region>.amazonaws.com/<pool>`.
- */
-export type UserPoolIssuer = 'original' | 'updated';
-
-/** Every {@link UserPoolIssuer}, for validation. */
-export const USER_POOL_ISSUERS: readonly UserPoolIssuer[] = Object.freeze(['original', 'updated']);
+// Defined with the rest of the identity settings; re-exported for existing imports.
+export { USER_POOL_ISSUERS, type UserPoolIssuer } from './vending-identity.js';
 
 /** Every {@link VendingScope}, for validation. */
 export const VENDING_SCOPES: readonly VendingScope[] = Object.freeze(['per-user', 'shared']);
@@ -109,8 +103,10 @@ export interface ResolvedVendingProps {
   readonly sessionCacheSize: number;
   /** Whose credentials sign the URLs. */
   readonly scope: VendingScope;
-  /** The issuer form the authorizer expects (and a created pool is pinned to). */
-  readonly userPoolIssuer: UserPoolIssuer;
+  /** Who may call: the Cognito user pool (brought or to create) or the OIDC issuer. */
+  readonly identity: IdentitySettings;
+  /** The OAuth scopes the route requires (one of them); `undefined`: none. */
+  readonly requiredScopes: readonly string[] | undefined;
   /** The CORS origins allowed to call the API. */
   readonly allowedOrigins: readonly string[];
   /** Stage throttling, defaults filled in. */
@@ -125,18 +121,14 @@ export interface ResolvedVendingProps {
  * Validates every prop (throwing {@link InvalidVendingConfigError}) and applies the defaults.
  */
 export function resolveVendingProps(props: MqttUrlVendingProps): ResolvedVendingProps {
-  if (props.userPool === undefined && props.userPoolClients !== undefined) {
-    throw new InvalidVendingConfigError('userPoolClients', 'needs userPool: pass the pool the clients belong to', `${props.userPoolClients.length} client(s) without a pool`);
-  }
-  if (props.userPool !== undefined && (props.userPoolClients === undefined || props.userPoolClients.length === 0)) {
-    throw new InvalidVendingConfigError('userPoolClients', 'must name at least one app client of userPool (the authorizer audiences)', describeReceived(props.userPoolClients));
-  }
   const iotEndpoint = props.iotEndpoint === undefined || Token.isUnresolved(props.iotEndpoint)
     ? props.iotEndpoint
     : validateIotEndpoint('iotEndpoint', props.iotEndpoint);
   const publish = validateTopicTemplates('publishTopicTemplates', props.publishTopicTemplates ?? [...DEFAULT_TOPIC_TEMPLATES]);
   const subscribe = validateTopicTemplates('subscribeTopicTemplates', props.subscribeTopicTemplates ?? [...DEFAULT_TOPIC_TEMPLATES]);
   assertNoGrantOverlap({ publish, subscribe });
+  const identity = resolveIdentity(props, usesGroups({ publish, subscribe }));
+  const requiredScopes = resolveRequiredScopes(props.requiredScopes);
   const groupPrefix = props.groupPrefix;
   const prefixProblem = groupPrefix === undefined ? undefined : groupPrefixProblem(groupPrefix);
   if (prefixProblem !== undefined) throw new InvalidVendingConfigError('groupPrefix', prefixProblem, describeReceived(groupPrefix));
@@ -167,10 +159,6 @@ export function resolveVendingProps(props: MqttUrlVendingProps): ResolvedVending
   const scope = props.scope ?? 'per-user';
   if (!VENDING_SCOPES.includes(scope)) {
     throw new InvalidVendingConfigError('scope', `must be one of ${VENDING_SCOPES.join(', ')}`, describeReceived(scope));
-  }
-  const userPoolIssuer = props.userPoolIssuer ?? 'original';
-  if (!USER_POOL_ISSUERS.includes(userPoolIssuer)) {
-    throw new InvalidVendingConfigError('userPoolIssuer', `must be one of ${USER_POOL_ISSUERS.join(', ')}`, describeReceived(userPoolIssuer));
   }
   const iotPolicyIdentity = props.iotPolicyIdentity ?? 'thing-name';
   if (!IOT_POLICY_IDENTITIES.includes(iotPolicyIdentity)) {
@@ -207,7 +195,8 @@ export function resolveVendingProps(props: MqttUrlVendingProps): ResolvedVending
     sessionDurationSeconds,
     sessionCacheSize: validateInteger('sessionCacheSize', props.sessionCacheSize ?? DEFAULT_SESSION_CACHE_SIZE, SESSION_CACHE_SIZE_MIN, SESSION_CACHE_SIZE_MAX),
     scope,
-    userPoolIssuer,
+    identity,
+    requiredScopes,
     allowedOrigins: allowedOrigins.map((origin: unknown, index) => validateOrigin(`allowedOrigins[${index}]`, origin)),
     throttle: {
       rateLimit: validatePositiveNumber('throttle.rateLimit', throttle.rateLimit ?? DEFAULT_THROTTLE.rateLimit),

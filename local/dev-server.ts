@@ -6,8 +6,9 @@
  * | --- | --- | --- |
  * | `GET /` , `GET /app.js` | demo page, its bundled script | `demo-assets.ts` |
  * | `GET /config.json` | the page's settings for this stack | here |
- * | `POST /cognito` | Cognito `InitiateAuth` | `cognito.ts` |
- * | `GET /local-user-pool/.well-known/jwks.json` | the user pool's JWKS | `cognito.ts` |
+ * | `POST /cognito` | Cognito `InitiateAuth` (Cognito mode) | `cognito.ts` |
+ * | `GET /local-user-pool/.well-known/jwks.json` | the user pool's JWKS (Cognito mode) | `cognito.ts` |
+ * | `/oidc/` (discovery, `jwks.json`, `POST token`) | an OIDC issuer shaped like Auth0 (OIDC mode) | `oidc-issuer.ts` |
  * | `GET /mqtt-url` | JWT authorizer + the real Lambda | `jwt-authorizer.ts`, `local-lambda.ts` |
  * | `ws /mqtt` | AWS IoT gateway + aedes | `iot-gateway.ts` |
  * | (own port) | STS `AssumeRole` | `sts-server.ts` |
@@ -19,7 +20,14 @@
  * telemetry straight into the broker, authorized by its own IoT policy.
  *
  * Users' groups come from a membership map (`user-groups.ts`; default: alice and bob in `team-a`,
- * carol in `team-b`); the Lambda grants `${group}` topics from the `cognito:groups` claim.
+ * carol in `team-b`); the Lambda grants `${group}` topics from the `cognito:groups` claim, or in
+ * OIDC mode from the issuer's namespaced `https://example.com/groups` claim.
+ *
+ * Identity: `identity: 'cognito'` (the default) signs users in at the Cognito stand-in; `'oidc'` at
+ * the local OIDC issuer instead, and runs the Lambda in issuer mode (`IDENTITY_MODE=oidc`, the
+ * issuer, audience and groups claim, and `JWKS_URI` pointing at the loopback JWKS so the Lambda
+ * needs neither discovery nor the network). Only one identity provider is served at a time, as a
+ * deployed stack has one.
  *
  * Requests whose `Host` is not `127.0.0.1:<port>`, `localhost:<port>` or `[::1]:<port>` get 421
  * (`loopback-host.ts`: no DNS rebinding), WebSocket upgrades included.
@@ -33,6 +41,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { createRemoteJWKSet } from 'jose';
+import { describeValue } from '../lambda/signing/errors.js';
 import { JWKS_PATH, LOCAL_CLIENT_ID, LocalUserPool, USER_POOL_PATH } from './cognito.js';
 import { bundleDemoScript, readDemoPage, type DemoAsset } from './demo-assets.js';
 import { pathOf, sendJson, sendText } from './http-io.js';
@@ -42,6 +51,7 @@ import { jwtProtectedRoute } from './jwt-authorizer.js';
 import { LOCAL_FUNCTION_CREDENTIALS, loadLocalLambda, type LocalLambda } from './local-lambda.js';
 import { logValue } from './log-value.js';
 import { isLoopbackHost, misdirectedMessage } from './loopback-host.js';
+import { localOidcIssuerUrl, LocalOidcIssuer } from './oidc-issuer.js';
 import { resolveDeviceOptions, SimulatedDevice, type SimulatedDeviceOptions } from './simulated-device.js';
 import { LocalSts } from './sts-server.js';
 import { DEMO_USER_GROUPS, type UserGroups } from './user-groups.js';
@@ -50,6 +60,15 @@ import { DEMO_USER_GROUPS, type UserGroups } from './user-groups.js';
 export const LOCAL_SCOPE: IotResourceScope = { partition: 'aws', region: 'us-east-1', account: '000000000000' };
 /** The client role the Lambda assumes per user. */
 export const LOCAL_CLIENT_ROLE_ARN = `arn:aws:iam::${LOCAL_SCOPE.account}:role/local-mqtt-client`;
+
+/** Who signs users in: the Cognito user pool stand-in, or the local OIDC issuer (issuer mode). */
+export type LocalIdentity = 'cognito' | 'oidc';
+/** Every {@link LocalIdentity}. */
+export const LOCAL_IDENTITIES: readonly LocalIdentity[] = ['cognito', 'oidc'];
+/** The scopes the demo page asks the local OIDC issuer for, before any route scope. */
+export const DEMO_OIDC_SCOPES: readonly string[] = ['openid', 'profile', 'email', 'offline_access'];
+/** RFC 6749 appendix A.4: a scope token is one or more of %x21 / %x23-5B / %x5D-7E. */
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]{1,255}$/;
 
 /** Options of {@link startLocalStack}. */
 export interface LocalStackOptions {
@@ -130,6 +149,20 @@ export interface LocalStackOptions {
    */
   readonly userGroups?: UserGroups;
   /**
+   * Who signs users in. `oidc` serves the local OIDC issuer (`oidc-issuer.ts`: Auth0-style subs,
+   * trailing-slash issuer, groups in `https://example.com/groups`) instead of the Cognito stand-in,
+   * and runs the Lambda in issuer mode.
+   * @default 'cognito'
+   */
+  readonly identity?: LocalIdentity;
+  /**
+   * The route's authorization scopes (the construct's `requiredScopes`): the JWT authorizer answers
+   * 403 to a token that carries none of them in `scope` or `scp`. In OIDC mode the demo page asks
+   * for them at sign-in.
+   * @default - none: scopes are not checked
+   */
+  readonly requiredScopes?: readonly string[];
+  /**
    * Runs a simulated device that publishes a JSON reading to `telemetry/<deviceId>` at this
    * interval, straight into the broker (`simulated-device.ts`). Users receive it where their
    * subscribe templates allow (the demo grants' `telemetry/*`).
@@ -153,8 +186,16 @@ export interface LocalStack {
   readonly sts: LocalSts;
   /** The loopback STS's base URL (`AWS_ENDPOINT_URL_STS` of the Lambda). */
   readonly stsUrl: string;
-  /** The user pool (tests can read its issuer, JWKS and users' groups). */
-  readonly userPool: LocalUserPool;
+  /** Who signs users in. */
+  readonly identity: LocalIdentity;
+  /** The user pool, in Cognito mode (tests can read its issuer, JWKS and users' groups). */
+  readonly userPool: LocalUserPool | undefined;
+  /**
+   * The OIDC issuer, in OIDC mode: its `issuer` URL (trailing slash included), `audience`,
+   * `jwksUri`, users' subs and groups, and `mint()` for tests that need tokens the token endpoint
+   * would not issue (ES256, HS256, other claims).
+   */
+  readonly oidc: LocalOidcIssuer | undefined;
   /** The simulated device, when one runs: its topic and how many readings it published. */
   readonly device: SimulatedDevice | undefined;
   /**
@@ -182,9 +223,29 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 // The Lambda's environment is process-wide, so two stacks at once would fight over it.
 let running = false;
 
-/** The page's settings for this stack; the same keys describe a deployed stack's outputs. */
-function pageConfig(origin: string): Record<string, string> {
-  return { apiUrl: origin, cognitoUrl: `${origin}/cognito`, userPoolClientId: LOCAL_CLIENT_ID, region: LOCAL_SCOPE.region, mode: 'local' };
+/**
+ * The page's settings for this stack; in Cognito mode the same keys describe a deployed stack's
+ * outputs. In OIDC mode the page signs in at the issuer's token endpoint on the origin it was
+ * loaded from (same-origin), asking for the route's scopes too.
+ */
+function pageConfig(origin: string, oidc: LocalOidcIssuer | undefined, requiredScopes: readonly string[]): Record<string, unknown> {
+  if (oidc === undefined) {
+    return { apiUrl: origin, cognitoUrl: `${origin}/cognito`, userPoolClientId: LOCAL_CLIENT_ID, region: LOCAL_SCOPE.region, mode: 'local' };
+  }
+  return {
+    apiUrl: origin,
+    region: LOCAL_SCOPE.region,
+    mode: 'local',
+    identity: 'oidc',
+    oidc: {
+      issuer: oidc.issuer,
+      tokenUrl: `${origin}${new URL(oidc.tokenEndpoint).pathname}`,
+      clientId: oidc.clientId,
+      audience: oidc.audience,
+      scope: [...new Set([...DEMO_OIDC_SCOPES, ...requiredScopes])].join(' '),
+      groupsClaim: oidc.groupsClaim,
+    },
+  };
 }
 
 async function listen(server: Server, port: number): Promise<number> {
@@ -207,6 +268,17 @@ async function listen(server: Server, port: number): Promise<number> {
 function validateOptions(options: LocalStackOptions): number {
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new RangeError(`port must be a whole number from 0 to 65535 (received ${String(options.port)})`);
+  if (options.identity !== undefined && !LOCAL_IDENTITIES.includes(options.identity)) {
+    throw new RangeError(`identity must be ${LOCAL_IDENTITIES.join(' or ')} (received ${describeValue(options.identity)})`);
+  }
+  if (options.requiredScopes !== undefined) {
+    if (!Array.isArray(options.requiredScopes)) throw new RangeError(`requiredScopes must be an array of scope names (received ${describeValue(options.requiredScopes)})`);
+    for (const [index, scope] of options.requiredScopes.entries()) {
+      if (typeof scope !== 'string' || !SCOPE_TOKEN.test(scope)) {
+        throw new RangeError(`requiredScopes[${index}] must be a scope name: 1 to 255 printable ASCII characters, no space, " or \\ (received ${describeValue(scope)})`);
+      }
+    }
+  }
   if (options.simulatedDevice !== undefined) resolveDeviceOptions(options.simulatedDevice);
   validateConnectionDuration(options.maxConnectionDurationSeconds);
   validatePersistentSessionExpiry(options.persistentSessionExpirySeconds);
@@ -273,8 +345,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   try {
     const stsUrl = await sts.start(0, '127.0.0.1');
-    let route: (request: IncomingMessage, response: ServerResponse) => Promise<void> = async (_request, response) => {
-      sendText(response, 503, 'The local stack is starting.\n');
+    // Set before the Lambda loads: a function that fetches its JWKS at cold start finds it served.
+    let issuer: LocalOidcIssuer | undefined;
+    let route: (request: IncomingMessage, response: ServerResponse) => Promise<void> = async (request, response) => {
+      if (issuer?.owns(request) === true) await issuer.handleHttp(request, response);
+      else sendText(response, 503, 'The local stack is starting.\n');
     };
     let upgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void = (_request, socket) => socket.destroy();
     // Set once listening; until then no request can arrive.
@@ -316,6 +391,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     port = await listen(server, requestedPort);
     const host = `127.0.0.1:${port}`;
     const origin = `http://${host}`;
+    const identity = options.identity ?? 'cognito';
+    const userGroups = options.userGroups ?? DEMO_USER_GROUPS;
+    const requiredScopes = options.requiredScopes ?? [];
+    const userPool = identity === 'cognito' ? await LocalUserPool.create({ issuer: `${origin}${USER_POOL_PATH}`, now, userGroups }) : undefined;
+    const oidc = identity === 'oidc' ? await LocalOidcIssuer.create({ issuer: localOidcIssuerUrl(origin), now, userGroups }) : undefined;
+    issuer = oidc;
+    // What API Gateway's authorizer is configured with: the pool's issuer and app client, or the
+    // OIDC issuer and its API audience.
+    const authorizer = oidc === undefined
+      ? { issuer: `${origin}${USER_POOL_PATH}`, audience: [LOCAL_CLIENT_ID], jwksUri: `${origin}${JWKS_PATH}` }
+      : { issuer: oidc.issuer, audience: [oidc.audience], jwksUri: oidc.jwksUri };
 
     lambda = await loadLocalLambda({
       iotEndpoint: host,
@@ -330,15 +416,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       allowRetain: options.allowRetain,
       userRatePerSecond: options.userRatePerSecond,
       userRateBurst: options.userRateBurst,
+      ...(oidc === undefined
+        ? { identityMode: 'cognito', issuerUrl: authorizer.issuer }
+        : { identityMode: 'oidc', issuerUrl: authorizer.issuer, audiences: authorizer.audience, groupsClaim: oidc.groupsClaim, jwksUri: authorizer.jwksUri }),
       writeLog: log,
       now,
     });
-    const userPool = await LocalUserPool.create({ issuer: `${origin}${USER_POOL_PATH}`, now, userGroups: options.userGroups ?? DEMO_USER_GROUPS });
     const mqttUrlRoute = jwtProtectedRoute({
-      issuer: userPool.issuer,
-      audience: [userPool.clientId],
+      issuer: authorizer.issuer,
+      audience: authorizer.audience,
       // As API Gateway does: fetch the issuer's JWKS over HTTP (here, from this very server).
-      keys: createRemoteJWKSet(new URL(`${origin}${JWKS_PATH}`)),
+      keys: createRemoteJWKSet(new URL(authorizer.jwksUri)),
+      requiredScopes,
       routeKey: 'GET /mqtt-url',
       handler: lambda.handler,
       now,
@@ -363,9 +452,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     route = async (request, response) => {
       const path = pathOf(request);
       const method = request.method ?? 'GET';
-      if (path === '/cognito' || path === '/cognito/') {
+      if ((path === '/cognito' || path === '/cognito/') && userPool !== undefined) {
         if (method === 'OPTIONS') sendPreflight(response, origin, 'POST');
         else await userPool.handleHttp(request, response);
+      } else if (path === '/cognito' || path === '/cognito/') {
+        sendText(response, 404, `This local stack runs in OIDC mode: sign in at ${oidc?.tokenEndpoint ?? '/oidc/token'} (password grant).\n`);
+      } else if (oidc?.owns(request) === true) {
+        if (method === 'OPTIONS') sendPreflight(response, origin, 'GET, POST');
+        else await oidc.handleHttp(request, response);
       } else if (path === '/mqtt-url') {
         // API Gateway answers any method without a route with 404 {"message":"Not Found"}.
         if (method === 'GET') {
@@ -385,8 +479,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         sendAsset(response, script);
       } else if (path === '/config.json') {
         // The origin the page was loaded from (a checked loopback Host), so the page stays same-origin.
-        sendJson(response, 200, pageConfig(`http://${(request.headers.host ?? host).toLowerCase()}`), { 'cache-control': 'no-store' });
-      } else if (path === JWKS_PATH) {
+        sendJson(response, 200, pageConfig(`http://${(request.headers.host ?? host).toLowerCase()}`, oidc, requiredScopes), { 'cache-control': 'no-store' });
+      } else if (path === JWKS_PATH && userPool !== undefined) {
         sendJson(response, 200, userPool.jwks(), { 'cache-control': 'max-age=300' });
       } else if (path === '/mqtt') {
         sendText(response, 426, 'Upgrade to a WebSocket (MQTT over WebSocket) with a presigned URL from /mqtt-url.\n', { upgrade: 'websocket' });
@@ -410,7 +504,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       port,
       sts,
       stsUrl,
+      identity,
       userPool,
+      oidc,
       device,
       dropMqttConnections: () => activeGateway.dropConnections(),
       loseNetwork: (durationMs) => {

@@ -1,18 +1,46 @@
 /**
  * API Gateway HTTP API's JWT authorizer and Lambda proxy integration (payload format 2.0), enough to
- * put the real vending handler behind the same checks as in the deployed stack.
+ * put the real vending handler behind the same checks as in the deployed stack, in both identity
+ * modes (the Cognito stand-in and the local OIDC issuer go through this one authorizer, as a
+ * `HttpUserPoolAuthorizer` is a JWT authorizer on AWS too).
  *
  * Validation rules, as documented in
- * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-jwt-authorizer.html:
- * the token (from `Authorization`, an optional `Bearer ` prefix dropped) must be a JWS whose `kid`
- * is in the issuer's JWKS and whose RSA signature verifies; `iss` must equal the issuer; `aud` (or,
- * when there is no `aud`, `client_id`) must be one of the audiences; `exp` must be in the future and
- * `nbf`/`iat` not. Any failure answers 401 `{"message":"Unauthorized"}`, as API Gateway does.
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-jwt-authorizer.html
+ * ("Authorizing API requests"):
+ * - "Check the identitySource for a token. The identitySource can include only the token, or the
+ *   token prefixed with Bearer." (`Authorization`, an optional `Bearer ` prefix dropped);
+ * - "Check the token's algorithm and signature by using the public key that is fetched from the
+ *   issuer's jwks_uri. Currently, only RSA-based algorithms are supported." An ES256 token is
+ *   refused even when the issuer's JWKS publishes its key, and an HS256 one (the algorithm-confusion
+ *   forgery, HMAC keyed with the public key) too;
+ * - "kid – The token must have a header claim that matches the key in the jwks_uri that signed the
+ *   token." (jose alone would take the only key of a one-key JWKS for a token without `kid`);
+ * - "iss – Must match the issuer that is configured for the authorizer." Exactly: a trailing slash
+ *   matters (Auth0's issuers end with one);
+ * - "aud or client_id – Must match one of the audience entries that is configured for the
+ *   authorizer." and, from
+ *   https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-troubleshooting-jwt.html:
+ *   "API Gateway validates client_id only if aud is not present. When both aud and client_id are
+ *   present, API Gateway evaluates aud.";
+ * - "exp – Must be after the current time in UTC." and "nbf – Must be before the current time in
+ *   UTC." (`iat` in the future is refused too, as before);
+ * - "scope or scp – The token must include at least one of the scopes in the route's
+ *   authorizationScopes." Checked only when the route has scopes (`requiredScopes`); `scope` is a
+ *   space-separated string (RFC 8693), `scp` an array (Okta) or a string (Entra ID).
+ *
+ * A token that fails answers 401 `{"message":"Unauthorized"}` with a `www-authenticate` header, as
+ * API Gateway does. A valid token without any of the route's scopes answers 403
+ * `{"message":"Forbidden"}` with `error="insufficient_scope"`: the status API Gateway is reported to
+ * answer and RFC 6750 section 3.1 prescribes (AWS's pages do not state it; see
+ * docs/local-stack-vs-aws.md).
+ *
+ * Claims reach the Lambda as payload 2.0 hands them over: every value a string, formatted as Go's
+ * `fmt` prints the decoded JSON (arrays as `[a b]`, objects as `map[k:v]`, keys sorted).
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { pathOf, sendJson } from './http-io.js';
 
 /** The handler under test, as `lambda/handler.ts` exports it. */
@@ -27,17 +55,38 @@ export interface JwtAuthorizerOptions {
   /** Resolves the verification key from the token header, e.g. jose's `createRemoteJWKSet`. */
   readonly keys: JWTVerifyGetKey;
   /**
+   * The route's authorization scopes: a token must carry at least one of them in `scope` or `scp`.
+   * @default - none: scopes are not checked
+   */
+  readonly requiredScopes?: readonly string[];
+  /**
    * The authorizer's clock.
    * @default - the system clock
    */
   readonly now?: () => Date;
 }
 
-/** The verdict on one `Authorization` header. */
-export type JwtVerdict = { readonly ok: true; readonly claims: JWTPayload } | { readonly ok: false; readonly description: string };
+/**
+ * The verdict on one `Authorization` header: the claims, or why not with the status API Gateway
+ * answers (401 an invalid token, 403 a valid one without any of the route's scopes).
+ */
+export type JwtVerdict =
+  | { readonly ok: true; readonly claims: JWTPayload }
+  | { readonly ok: false; readonly status: 401 | 403; readonly description: string };
 
-// API Gateway accepts only RSA-signed JWTs.
+// "Currently, only RSA-based algorithms are supported" (see the module comment).
 const RSA_ALGORITHMS = ['RS256', 'RS384', 'RS512'];
+
+/**
+ * The scopes a token carries, as the authorizer reads them: `scope` (a space-separated string, or
+ * an array), else `scp` (Okta: an array; Entra ID: a space-separated string). `null` when neither.
+ */
+export function tokenScopes(claims: JWTPayload): string[] | null {
+  const value = claims['scope'] ?? claims['scp'];
+  if (typeof value === 'string') return value.split(' ').filter((scope) => scope !== '');
+  if (Array.isArray(value)) return value.filter((scope): scope is string => typeof scope === 'string');
+  return null;
+}
 
 /** Why jose refused a token, phrased like API Gateway's `error_description`. */
 function describeJoseError(error: unknown): string {
@@ -51,9 +100,17 @@ function describeJoseError(error: unknown): string {
 
 /** Verifies the `Authorization` header as API Gateway's JWT authorizer does. */
 export async function verifyAuthorizationHeader(header: string | undefined, options: JwtAuthorizerOptions): Promise<JwtVerdict> {
-  if (header === undefined || header.trim() === '') return { ok: false, description: 'no token in the Authorization header' };
+  const refuse = (description: string): JwtVerdict => ({ ok: false, status: 401, description });
+  if (header === undefined || header.trim() === '') return refuse('no token in the Authorization header');
   const token = header.trim().replace(/^bearer\s+/i, '');
   const currentDate = (options.now ?? (() => new Date()))();
+  try {
+    const { alg, kid } = decodeProtectedHeader(token);
+    if (typeof alg !== 'string' || !RSA_ALGORITHMS.includes(alg)) return refuse('the token algorithm is not allowed');
+    if (typeof kid !== 'string' || kid === '') return refuse('the token has no kid');
+  } catch {
+    return refuse('the token is malformed');
+  }
   let claims: JWTPayload;
   try {
     ({ payload: claims } = await jwtVerify(token, options.keys, {
@@ -64,23 +121,42 @@ export async function verifyAuthorizationHeader(header: string | undefined, opti
       clockTolerance: 0,
     }));
   } catch (error) {
-    return { ok: false, description: describeJoseError(error) };
+    return refuse(describeJoseError(error));
   }
-  if (typeof claims.iat === 'number' && claims.iat > currentDate.getTime() / 1000) return { ok: false, description: 'the token was issued in the future' };
+  if (typeof claims.iat === 'number' && claims.iat > currentDate.getTime() / 1000) return refuse('the token was issued in the future');
   // API Gateway checks client_id only when there is no aud (Cognito access tokens carry client_id).
   const audiences = claims.aud === undefined ? [claims['client_id']] : Array.isArray(claims.aud) ? claims.aud : [claims.aud];
   if (!audiences.some((value) => typeof value === 'string' && options.audience.includes(value))) {
-    return { ok: false, description: 'the token audience (aud or client_id) is not allowed' };
+    return refuse('the token audience (aud or client_id) is not allowed');
+  }
+  const required = options.requiredScopes ?? [];
+  if (required.length > 0 && !(tokenScopes(claims) ?? []).some((scope) => required.includes(scope))) {
+    return { ok: false, status: 403, description: `the token has none of the route's scopes (${required.join(' ')})` };
   }
   return { ok: true, claims };
 }
 
-/** API Gateway hands claims to the integration as strings; arrays become `[a b]`. */
+/**
+ * One claim value as payload 2.0 writes it: Go's `fmt` rendering of the decoded JSON. Arrays are
+ * `[a b]` (so a group named `admins team` cannot be told from two groups), objects `map[k:v]` with
+ * the keys sorted, as `fmt` prints maps, and nested values the same way.
+ */
+export function goFormatClaim(value: unknown): string {
+  if (value === null || value === undefined) return '<nil>';
+  if (Array.isArray(value)) return `[${value.map(goFormatClaim).join(' ')}]`;
+  if (typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `map[${entries.map(([key, inner]) => `${key}:${goFormatClaim(inner)}`).join(' ')}]`;
+  }
+  return String(value);
+}
+
+/** API Gateway hands claims to the integration as strings (see {@link goFormatClaim}). */
 function stringifyClaims(claims: JWTPayload): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(claims)) {
     if (value === undefined || value === null) continue;
-    out[name] = Array.isArray(value) ? `[${value.map(String).join(' ')}]` : typeof value === 'object' ? JSON.stringify(value) : String(value);
+    out[name] = goFormatClaim(value);
   }
   return out;
 }
@@ -117,7 +193,7 @@ export function buildHttpApiEvent(request: IncomingMessage, claims: JWTPayload, 
     else headers[name] = joined;
   }
   const host = headers['host'] ?? '127.0.0.1';
-  const scope = typeof claims['scope'] === 'string' ? claims['scope'].split(' ').filter((s) => s !== '') : null;
+  const scope = tokenScopes(claims);
   const event: APIGatewayProxyEventV2WithJWTAuthorizer = {
     version: '2.0',
     routeKey,
@@ -173,6 +249,12 @@ export function jwtProtectedRoute(options: JwtAuthorizerOptions & { readonly rou
   const now = options.now ?? (() => new Date());
   return async (request, response) => {
     const verdict = await verifyAuthorizationHeader(request.headers.authorization, options);
+    if (!verdict.ok && verdict.status === 403) {
+      sendJson(response, 403, { message: 'Forbidden' }, {
+        'www-authenticate': `Bearer scope="${(options.requiredScopes ?? []).join(' ')}" error="insufficient_scope" error_description="${verdict.description}"`,
+      });
+      return;
+    }
     if (!verdict.ok) {
       sendJson(response, 401, { message: 'Unauthorized' }, {
         'www-authenticate': `Bearer scope="" error="invalid_token" error_description="${verdict.description}"`,

@@ -36,6 +36,25 @@ export interface LocalLambdaSettings {
   /** `USER_RATE_BURST`, when overridden: how many vends in a row a rested caller may make. */
   readonly userRateBurst?: number | undefined;
   /**
+   * `IDENTITY_MODE`: `oidc` makes the function an issuer-mode one (principal IDs derived from the
+   * issuer and the sub, groups from {@link groupsClaim} of a token it verifies itself).
+   * @default - unset: the function's default, Cognito mode
+   */
+  readonly identityMode?: 'cognito' | 'oidc' | undefined;
+  /** `ISSUER_URL`: the exact `iss` the function accepts (the user pool's, or the OIDC issuer's). */
+  readonly issuerUrl?: string | undefined;
+  /** `AUDIENCES` (issuer mode): the accepted `aud` values, as a JSON array. */
+  readonly audiences?: readonly string[] | undefined;
+  /** `PRINCIPAL_CLAIM` (issuer mode), when overridden: the claim principals derive from. */
+  readonly principalClaim?: string | undefined;
+  /** `GROUPS_CLAIM` (issuer mode): a claim name, or an RFC 6901 pointer starting with `/`. */
+  readonly groupsClaim?: string | undefined;
+  /**
+   * `JWKS_URI` (issuer mode): the issuer's keys. The local stack points it at its loopback JWKS so
+   * the function never needs discovery or the network.
+   */
+  readonly jwksUri?: string | undefined;
+  /**
    * Receives the function's own JSON lines: request log lines and metrics (EMF) lines.
    * @default - stdout, as in Lambda
    */
@@ -92,6 +111,12 @@ export function lambdaEnvironment(settings: LocalLambdaSettings): Record<string,
     ALLOW_RETAIN: settings.allowRetain === undefined ? undefined : String(settings.allowRetain),
     USER_RATE_PER_SECOND: settings.userRatePerSecond === undefined ? undefined : String(settings.userRatePerSecond),
     USER_RATE_BURST: settings.userRateBurst === undefined ? undefined : String(settings.userRateBurst),
+    IDENTITY_MODE: settings.identityMode,
+    ISSUER_URL: settings.issuerUrl,
+    AUDIENCES: json(settings.audiences),
+    PRINCIPAL_CLAIM: settings.principalClaim,
+    GROUPS_CLAIM: settings.groupsClaim,
+    JWKS_URI: settings.jwksUri,
   };
 }
 

@@ -125,8 +125,13 @@ export interface MqttConnection {
    * `ClientIdConflict`) and ends; the other connection stays up.
    */
   readonly client: MqttClient;
-  /** The MQTT client ID the credentials allow (`<sub>` or `<sub>-<clientSuffix>`). */
+  /** The MQTT client ID the credentials allow (`<principal>` or `<principal>-<clientSuffix>`). */
   readonly clientId: string;
+  /**
+   * The caller's principal, what `${sub}` stands for in the topic templates: the Cognito `sub`, or
+   * with another OIDC issuer `principalIdFor(issuer, sub)`. Build the user's own topics from it.
+   */
+  readonly principalId: string;
   /** Whether this connection keeps a persistent session (`resume: true`). */
   readonly resume: boolean;
   /** The topics the credentials allow, as IAM patterns (`users/<sub>/*`: `*` matches any suffix). */
@@ -312,6 +317,7 @@ export async function connectMqtt(options: ConnectMqttOptions): Promise<MqttConn
   return {
     client: connected,
     clientId: first.clientId,
+    principalId: first.principalId,
     resume,
     topics: first.topics,
     endpoint: first.endpoint,

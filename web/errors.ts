@@ -1,8 +1,10 @@
 /**
- * Errors raised by the browser client. Each has a stable `name` so callers can branch on it without
- * `instanceof` across bundle copies. None ever carries a token or a signed URL.
+ * Errors raised by the browser client. Each has a stable `name` so callers can branch on it, and
+ * `instanceof` holds across the package's ES module and CommonJS copies (see
+ * `../lambda/signing/error-brand.ts`). None ever carries a token or a signed URL.
  */
-// The signer's describer has no Node dependencies, so the browser bundle shares it rather than a copy.
+// The signer's describer and brand have no Node dependencies, so the browser bundle shares them.
+import { brandErrorClass } from '../lambda/signing/error-brand.js';
 import { describeValue } from '../lambda/signing/errors.js';
 
 /**
@@ -30,6 +32,7 @@ export class ConnectMqttOptionError extends Error {
     this.received = shown;
   }
 }
+brandErrorClass(ConnectMqttOptionError, 'ConnectMqttOptionError');
 
 /**
  * `VendingError.code` for an HTTP status: what happened, in the status's own words, whatever the body
@@ -129,6 +132,7 @@ export class VendingError extends Error {
     this.permanent = isPermanentStatus(status);
   }
 }
+brandErrorClass(VendingError, 'VendingError');
 
 /** 4xx means "this request will never work"; 408 and 429 are the two 4xx that say "try again later". */
 function isPermanentStatus(status: number): boolean {
@@ -156,3 +160,4 @@ export class ClientIdConflictError extends Error {
     this.kicks = kicks;
   }
 }
+brandErrorClass(ClientIdConflictError, 'ClientIdConflictError');

@@ -32,8 +32,14 @@ export interface VendedTopics {
 export interface VendedMqttUrl {
   /** The presigned `wss://…/mqtt?X-Amz-…` URL. A bearer secret: never log it. */
   readonly url: string;
-  /** The MQTT client ID the credentials allow: `<sub>` or `<sub>-<clientSuffix>`. */
+  /** The MQTT client ID the credentials allow: `<principal>` or `<principal>-<clientSuffix>`. */
   readonly clientId: string;
+  /**
+   * The caller's principal: the `sub` with a Cognito user pool; with another OIDC issuer
+   * `principalIdFor(issuer, sub)`, a UUID. It is what `${sub}` stands for in topic templates, so a
+   * user's own topics are `users/<principalId>/…`.
+   */
+  readonly principalId: string;
   /** When the URL stops being accepted, ISO-8601 (server clock). */
   readonly expiresAt: string;
   /** The AWS IoT data endpoint host. */

@@ -68,6 +68,9 @@ export function parseVendedMqttUrl(body: unknown): VendedMqttUrl {
   const url = nonEmptyString(body, 'url');
   checkMqttUrl(url);
   const clientId = nonEmptyString(body, 'clientId');
+  const principalId = nonEmptyString(body, 'principalId');
+  // The client ID is the principal, or the principal and a suffix: anything else is not this API.
+  if (clientId !== principalId && !clientId.startsWith(`${principalId}-`)) throw invalid('"clientId" does not start with "principalId"');
   const expiresAt = nonEmptyString(body, 'expiresAt');
   if (Number.isNaN(Date.parse(expiresAt))) throw invalid('"expiresAt" is not an ISO-8601 date');
   const endpoint = nonEmptyString(body, 'endpoint');
@@ -77,6 +80,7 @@ export function parseVendedMqttUrl(body: unknown): VendedMqttUrl {
   return {
     url,
     clientId,
+    principalId,
     expiresAt,
     endpoint,
     region,

@@ -1,7 +1,9 @@
 /**
- * Errors raised by the signer. Both carry a stable `name` so callers can branch on them without
- * `instanceof` across module copies, and neither ever holds a secret in its message.
+ * Errors raised by the signer. Both carry a stable `name`, and `instanceof` holds across the
+ * package's ES module and CommonJS copies (see `error-brand.ts`); neither ever holds a secret in its
+ * message.
  */
+import { brandErrorClass } from './error-brand.js';
 
 /** Describes a received value for an error message without echoing secrets or huge strings. */
 export function describeValue(value: unknown): string {
@@ -39,6 +41,7 @@ export class InvalidSigningOptionError extends Error {
     this.received = received;
   }
 }
+brandErrorClass(InvalidSigningOptionError, 'InvalidSigningOptionError');
 
 /**
  * The default credential provider chain found no credentials, or only malformed ones (a truncated
@@ -55,3 +58,4 @@ export class CredentialsNotFoundError extends Error {
     super(message, options);
   }
 }
+brandErrorClass(CredentialsNotFoundError, 'CredentialsNotFoundError');

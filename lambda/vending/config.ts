@@ -11,6 +11,7 @@ import { parseHost, validateRegion } from '../signing/validate.js';
 import { ConfigurationError } from './errors.js';
 import { MAX_SUBJECT_LENGTH } from './identity.js';
 import { grantOverlap } from './grant-overlap.js';
+import { identityFromEnvironment, type IdentitySettings } from './identity-config.js';
 import { DEFAULT_METRICS_SERVICE, METRICS_SERVICE_PATTERN } from './metrics.js';
 import type { RateLimitSettings } from './rate-limiter.js';
 import { MAX_GROUP_NAME_LENGTH, groupPrefixProblem, type GroupSettings } from './groups.js';
@@ -66,6 +67,11 @@ export interface VendingConfig {
   readonly metricsService: string;
   /** Per-user (`CLIENT_ROLE_ARN` set) or shared scope. */
   readonly scope: PerUserScope | SharedScope;
+  /**
+   * `IDENTITY_MODE` and its settings (`ISSUER_URL`, `AUDIENCES`, `PRINCIPAL_CLAIM`, `GROUPS_CLAIM`,
+   * `JWKS_URI`): which issuer is trusted, and how the caller's principal and groups are read.
+   */
+  readonly identity: IdentitySettings;
 }
 
 // The limits and defaults below are the single source for the CDK side too (`lib/vending-settings.ts`,
@@ -132,6 +138,7 @@ export function parseConfig(env: Environment): VendingConfig {
   };
   const overlap = grantOverlap(templates, LIST_NAMES);
   if (overlap !== undefined) throw new ConfigurationError(LIST_NAMES[overlap.reaching.list], overlap.explanation);
+  const identity = identityFromEnvironment(env, usesGroups(templates));
   const groups: GroupSettings = {
     prefix: groupPrefixVariable(env, templates),
     max: integerVariable(env, 'MAX_GROUPS', MAX_GROUPS_DEFAULT, MAX_GROUPS_MIN, MAX_GROUPS_MAX),
@@ -145,7 +152,7 @@ export function parseConfig(env: Environment): VendingConfig {
   if (!METRICS_SERVICE_PATTERN.test(metricsService)) {
     throw new ConfigurationError('METRICS_SERVICE', `must be 1-255 characters of A-Z a-z 0-9 _ . : / @ + = - (received ${describeValue(metricsService)})`);
   }
-  const common = { target, urlTtlSeconds, templates, groups, allowRetain, rateLimit, metricsService };
+  const common = { target, urlTtlSeconds, templates, groups, allowRetain, rateLimit, metricsService, identity };
   const roleArn = env['CLIENT_ROLE_ARN'];
   if (roleArn === undefined) return { ...common, scope: { kind: 'shared' } };
 

@@ -46,6 +46,33 @@ export class MissingIdentityError extends VendingFailure {
 }
 
 /**
+ * The claims' `iss` is not the configured issuer (`ISSUER_URL`), whatever the authorizer let through:
+ * the issuer is pinned in the Lambda too, in both modes.
+ */
+export class ForeignIssuerError extends VendingFailure {
+  override readonly name = 'ForeignIssuerError';
+}
+
+/**
+ * The bearer token the Lambda verifies itself (issuer mode with `${group}` templates) is missing, not
+ * alone in the `Authorization` header, fails verification, or names another issuer or principal than
+ * the authorizer's claims. Messages never hold the token or a claim's value.
+ */
+export class TokenVerificationError extends VendingFailure {
+  override readonly name = 'TokenVerificationError';
+}
+
+/**
+ * The issuer's discovery document or keys (JWKS) could not be fetched, so no token can be verified
+ * for now. Retryable by the caller after `retryAfterSeconds`.
+ */
+export class IdentityProviderUnavailableError extends VendingFailure {
+  override readonly name = 'IdentityProviderUnavailableError';
+  /** The suggested `Retry-After`, in seconds. */
+  readonly retryAfterSeconds = FAILED_RETRY_AFTER_SECONDS;
+}
+
+/**
  * Why a `sub` is refused:
  * - `unsafe-characters`: it holds characters that would widen or break an IAM ARN, an MQTT topic or
  *   an STS session name, or it is too long;

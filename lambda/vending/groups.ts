@@ -1,14 +1,17 @@
 /**
- * The caller's Cognito groups: the `cognito:groups` claim → the eligible group names that
- * `${group}` templates are filled with. Pure.
+ * The caller's groups → the eligible group names that `${group}` templates are filled with. Pure.
+ * Two sources:
  *
- * API Gateway HTTP APIs (payload format 2.0) hand every JWT claim to the integration as a string, and
- * format an array claim the way Go prints a slice: `"[team-a team-b]"`, space-separated, unquoted.
- * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
- * Other paths (tests, a direct invoke) may pass a real JSON array, which is accepted too. A string is
- * never JSON-parsed: Cognito group names may hold `"`, `,`, `[` and `]`, so one group named
- * `"team-a","team-b"` arrives as `["team-a","team-b"]`, which a JSON reading would turn into two
- * groups the user is not in. Read as payload 2.0 it is one name with quotes: never eligible.
+ * - **The authorizer's claims** (Cognito mode: `cognito:groups`, or `GROUPS_CLAIM`). API Gateway
+ *   HTTP APIs (payload format 2.0) hand every JWT claim to the integration as a string, and format an
+ *   array claim the way Go prints a slice: `"[team-a team-b]"`, space-separated, unquoted.
+ *   https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
+ *   Other paths (tests, a direct invoke) may pass a real JSON array, which is accepted too. A string is
+ *   never JSON-parsed: Cognito group names may hold `"`, `,`, `[` and `]`, so one group named
+ *   `"team-a","team-b"` arrives as `["team-a","team-b"]`, which a JSON reading would turn into two
+ *   groups the user is not in. Read as payload 2.0 it is one name with quotes: never eligible.
+ * - **A token the Lambda verified itself** (issuer mode, `verified-groups.ts`): the claim's JSON value,
+ *   an array of names or one name. Nothing is split, so a name with a space stays one (ineligible) name.
  */
 import { LruMap } from '../signing/lru-map.js';
 import { TooManyGroupsError } from './errors.js';
@@ -65,6 +68,11 @@ export interface CallerGroups {
   readonly eligible: readonly string[];
   /** How many groups of the claim were not eligible (for the request log). */
   readonly ineligible: number;
+  /**
+   * Whether the token had Entra ID's groups overage form (no groups claim, `_claim_names` naming it),
+   * so the caller got no groups (for the request log); absent otherwise.
+   */
+  readonly overage?: boolean;
 }
 
 // Stands for a claim entry that is not a string: it fails GROUP_NAME_PATTERN, which needs a character.
@@ -76,10 +84,27 @@ const NO_GROUPS: CallerGroups = Object.freeze({ eligible: Object.freeze([]) as r
  * The eligible groups of a caller's claims.
  *
  * @param claims the JWT authorizer's claims (already known to be an object with a usable `sub`)
+ * @param claim the claim holding the groups (`GROUPS_CLAIM`)
  * @throws TooManyGroupsError when more than `settings.max` groups are eligible (HTTP 403)
  */
-export function groupsFromClaims(claims: Readonly<Record<string, unknown>>, settings: GroupSettings): CallerGroups {
-  const names = groupNames(claims[GROUPS_CLAIM]);
+export function groupsFromClaims(claims: Readonly<Record<string, unknown>>, settings: GroupSettings, claim: string = GROUPS_CLAIM): CallerGroups {
+  return eligibleGroups(groupNames(claims[claim]), settings);
+}
+
+/**
+ * The eligible groups of a claim value from a verified token's JSON payload: `undefined` or `null`
+ * (no groups), an array of names, or one name. Entries that are not strings, and any other value,
+ * count as one name that is never eligible.
+ *
+ * @throws TooManyGroupsError when more than `settings.max` groups are eligible (HTTP 403)
+ */
+export function groupsFromVerifiedValue(value: unknown, settings: GroupSettings): CallerGroups {
+  if (value === undefined || value === null) return NO_GROUPS;
+  if (Array.isArray(value)) return eligibleGroups(value.map((entry) => (typeof entry === 'string' ? entry : NEVER_ELIGIBLE)), settings);
+  return eligibleGroups([typeof value === 'string' ? value : NEVER_ELIGIBLE], settings);
+}
+
+function eligibleGroups(names: readonly string[], settings: GroupSettings): CallerGroups {
   if (names.length === 0) return NO_GROUPS;
   const kept = names.filter((name) => isEligible(name, settings.prefix));
   const eligible = [...new Set(kept)].sort();
@@ -98,14 +123,14 @@ export const GROUP_CLAIM_MEMO_SIZE = 1024;
  * every vend, and parsing it again would cost more than the rest of a warm request's bookkeeping.
  * Refusals are not remembered; they are rare and each must raise its own error.
  */
-export function createGroupReader(settings: GroupSettings): (claims: Readonly<Record<string, unknown>>) => CallerGroups {
+export function createGroupReader(settings: GroupSettings, claim: string = GROUPS_CLAIM): (claims: Readonly<Record<string, unknown>>) => CallerGroups {
   const memo = new LruMap<string, CallerGroups>(GROUP_CLAIM_MEMO_SIZE);
   return (claims) => {
-    const raw = claims[GROUPS_CLAIM];
-    if (typeof raw !== 'string') return groupsFromClaims(claims, settings);
+    const raw = claims[claim];
+    if (typeof raw !== 'string') return groupsFromClaims(claims, settings, claim);
     const known = memo.get(raw);
     if (known !== undefined) return known;
-    const groups = groupsFromClaims(claims, settings);
+    const groups = groupsFromClaims(claims, settings, claim);
     memo.set(raw, groups);
     return groups;
   };

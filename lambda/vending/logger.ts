@@ -8,6 +8,7 @@
 import type { CredentialsLookup } from './credentials.js';
 import { VendingFailure } from './errors.js';
 import { createIsoFormatter } from './iso-time.js';
+import { createCoalescingWriter } from './line-writer.js';
 
 /** Writes one line (without its newline). */
 export type LogWriter = (line: string) => void;
@@ -18,7 +19,10 @@ export interface RequestLogRecord {
   readonly requestId: string | undefined;
   /** API Gateway's request id, to join with its access log. */
   readonly apiRequestId: string | undefined;
-  /** The validated caller, when known. */
+  /**
+   * The caller's principal, when known: the validated `sub` in Cognito mode, the principal ID
+   * (`principalIdFor(issuer, sub)`) in issuer mode, never the provider's raw sub.
+   */
   readonly sub: string | undefined;
   /** The client ID vended (or asked for), when known. */
   readonly clientId: string | undefined;
@@ -34,6 +38,11 @@ export interface RequestLogRecord {
   readonly groups?: number | undefined;
   /** How many of the caller's groups were left out as ineligible (unsafe name, wrong prefix). */
   readonly ineligibleGroups?: number | undefined;
+  /**
+   * `true` when the verified token had Entra ID's groups overage form (too many groups to list: no
+   * groups claim, `_claim_names` naming it), so the caller was granted no groups.
+   */
+  readonly groupsOverage?: boolean | undefined;
   /** The error that decided the outcome, if any. */
   readonly error?: unknown;
 }
@@ -41,10 +50,13 @@ export interface RequestLogRecord {
 /** Logs one request. */
 export type RequestLogger = (record: RequestLogRecord) => void;
 
-/** Lambda's default: stdout, where its JSON log format keeps the line as it is (EMF lines included). */
-export const stdoutWriter: LogWriter = (line) => {
-  process.stdout.write(`${line}\n`);
-};
+/**
+ * Lambda's default: stdout, where its JSON log format keeps each line as it is (EMF lines included).
+ * A request's lines leave in one write (see `line-writer.ts`).
+ */
+export const stdoutWriter: LogWriter = createCoalescingWriter((chunk) => {
+  process.stdout.write(chunk);
+});
 
 /** Returns a {@link RequestLogger} writing JSON lines through `write`. */
 export function createRequestLogger(write: LogWriter = stdoutWriter): RequestLogger {
@@ -66,6 +78,7 @@ export function createRequestLogger(write: LogWriter = stdoutWriter): RequestLog
         cache: record.cache,
         groups: record.groups,
         ineligibleGroups: record.ineligibleGroups,
+        groupsOverage: record.groupsOverage,
         durationMs: Math.round(record.durationMs * 1000) / 1000,
         error: record.error === undefined ? undefined : describeError(record.error),
       }),

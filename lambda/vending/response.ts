@@ -7,10 +7,13 @@ import { LruMap } from '../signing/lru-map.js';
 import {
   ConfigurationError,
   CredentialsUnavailableError,
+  ForeignIssuerError,
   ForbiddenSubjectError,
+  IdentityProviderUnavailableError,
   InvalidRequestError,
   MissingIdentityError,
   RateLimitedError,
+  TokenVerificationError,
   TooManyGroupsError,
   type ForbiddenSubjectReason,
 } from './errors.js';
@@ -20,8 +23,13 @@ import { granteeKey, SUB_PLACEHOLDER, unique, variableOf, type Grantee, type Tem
 export interface MqttUrlBody {
   /** The presigned `wss://` (or loopback `ws://`) URL; a bearer credential until `expiresAt`. */
   readonly url: string;
-  /** The MQTT client ID to connect with: `<sub>`, or `<sub>-<clientSuffix>` (UUID subs only). */
+  /** The MQTT client ID to connect with: `<principal>`, or `<principal>-<clientSuffix>` (UUID principals only). */
   readonly clientId: string;
+  /**
+   * The caller's principal: the `sub` in Cognito mode, `principalIdFor(issuer, sub)` in issuer mode.
+   * The `${sub}` value of every private topic, so `users/<principalId>/…` is the caller's inbox.
+   */
+  readonly principalId: string;
   /** ISO-8601 time after which `url` is refused. */
   readonly expiresAt: string;
   /** The AWS IoT data endpoint the URL points at (`IOT_ENDPOINT`). */
@@ -29,7 +37,7 @@ export interface MqttUrlBody {
   /** The region the URL is signed for. */
   readonly region: string;
   /**
-   * Exactly what the caller was granted, every variable replaced: private templates with its `sub`,
+   * Exactly what the caller was granted, every variable replaced: private templates with its principal,
    * group templates once per eligible group, shared ones as written. `publish` may be published to,
    * `subscribe` subscribed to and received from.
    */
@@ -55,6 +63,7 @@ export const VEND_OUTCOMES = Object.freeze([
   'rate_limited',
   'throttled',
   'credentials_unavailable',
+  'identity_unavailable',
   'configuration_error',
   'internal_error',
 ] as const);
@@ -91,6 +100,8 @@ const FORBIDDEN_MESSAGES: Readonly<Record<ForbiddenSubjectReason, string>> = {
 export function mapError(error: unknown): ErrorMapping {
   if (error instanceof InvalidRequestError) return { status: 400, code: 'invalid_request', message: error.message };
   if (error instanceof MissingIdentityError) return { status: 401, code: 'unauthorized', message: 'The token carries no usable identity (sub).' };
+  if (error instanceof ForeignIssuerError) return { status: 401, code: 'unauthorized', message: 'The token was not issued by the identity provider this service trusts.' };
+  if (error instanceof TokenVerificationError) return { status: 401, code: 'unauthorized', message: 'The bearer token could not be verified.' };
   if (error instanceof ForbiddenSubjectError) return { status: 403, code: 'forbidden', message: FORBIDDEN_MESSAGES[error.reason] };
   if (error instanceof RateLimitedError) {
     return { status: 429, code: 'rate_limited', message: 'Too many requests for this identity; retry later.', retryAfterSeconds: error.retryAfterSeconds };
@@ -106,6 +117,9 @@ export function mapError(error: unknown): ErrorMapping {
       retryAfterSeconds: error.retryAfterSeconds,
     };
   }
+  if (error instanceof IdentityProviderUnavailableError) {
+    return { status: 503, code: 'identity_unavailable', message: "The identity provider's keys are unavailable; retry later.", retryAfterSeconds: error.retryAfterSeconds };
+  }
   if (error instanceof ConfigurationError) return { status: 500, code: 'configuration_error', message: 'The service is misconfigured.' };
   return { status: 500, code: 'internal_error', message: 'Internal error.' };
 }
@@ -115,8 +129,8 @@ export function mapError(error: unknown): ErrorMapping {
  *
  * The body is written without `JSON.stringify`, which would spend more time scanning the ~1–3 KB URL
  * for characters to escape than the signer spends making it. Every value spliced in is JSON-safe by
- * construction: the URL is a validated host plus an RFC 3986-encoded query; `clientId`, `sub`, group
- * names, `endpoint`, `region` and `expiresAt` are validated against patterns without `"`, `\` or
+ * construction: the URL is a validated host plus an RFC 3986-encoded query; `clientId`, `principalId`
+ * (a validated `sub` or a UUID), group names, `endpoint`, `region` and `expiresAt` are validated against patterns without `"`, `\` or
  * controls. Each template is JSON-encoded once, split around its variable, so a request only
  * concatenates (what `grantedTopics` gives, in its order and without repeats).
  * `test/vending/response-and-logger.test.ts` checks the output against `JSON.stringify`.
@@ -139,7 +153,7 @@ export function createOkResponder(templates: TopicTemplates, memoSize = TOPICS_M
     statusCode: 200,
     headers: { ...BASE_HEADERS },
     body:
-      `{"url":"${fields.url}","clientId":"${fields.clientId}","expiresAt":"${fields.expiresAt}",` +
+      `{"url":"${fields.url}","clientId":"${fields.clientId}","principalId":"${fields.principalId}","expiresAt":"${fields.expiresAt}",` +
       `"endpoint":"${fields.endpoint}","region":"${fields.region}","topics":${topicsOf(grantee)}}`,
   });
 }

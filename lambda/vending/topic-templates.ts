@@ -7,7 +7,8 @@
  * no I/O.
  *
  * Three kinds of template:
- * - private: holds `${sub}`, replaced by the caller's `sub`;
+ * - private: holds `${sub}`, replaced by the caller's principal (its `sub` in Cognito mode, its
+ *   principal ID in issuer mode);
  * - group: holds `${group}`, one grant for each eligible Cognito group of the caller;
  * - shared: no variable, the same for every signed-in caller.
  *
@@ -16,7 +17,7 @@
  * https://docs.aws.amazon.com/iot/latest/developerguide/iot-action-resources.html
  */
 
-/** The private variable: replaced by the caller's `sub`. */
+/** The private variable: replaced by the caller's principal (the `sub`, or the issuer-mode principal ID). */
 export const SUB_PLACEHOLDER = '${sub}';
 
 /** The group variable: one grant per eligible group in the caller's `cognito:groups`. */
@@ -40,9 +41,12 @@ export interface TopicTemplates {
   readonly subscribe: readonly string[];
 }
 
-/** Who a grant is filled in for: the caller's `sub` and its eligible groups (see `groups.ts`). */
+/** Who a grant is filled in for: the caller's principal and its eligible groups (see `groups.ts`). */
 export interface Grantee {
-  /** A `sub` validated by `subjectFromClaims`. */
+  /**
+   * The caller's principal (`caller-principal.ts`): a `sub` validated by `subjectFromClaims`, or an
+   * issuer-mode principal ID (a UUID).
+   */
   readonly sub: string;
   /** Eligible group names, sorted, without repeats. */
   readonly groups: readonly string[];

@@ -1,9 +1,12 @@
 /**
  * Vending Lambda benchmark (`npm run bench`), against the loopback STS stand-in, with the grants a
  * real app uses (private, group, shared and read-only templates) and four groups per user:
- * - warm request: µs per whole `GET /mqtt-url` in process (50 users with cached sessions, request
- *   log written to /dev/null with a synchronous write), beside `@smithy/signature-v4`'s presign alone
- *   on the same input with the SDK's node:crypto hash. Target: ≤ 0.6×.
+ * - warm request, in both identity modes (Cognito; issuer mode with group templates, so the bearer
+ *   token check and the verified-token cache are on the path): µs per whole `GET /mqtt-url` in
+ *   process (50 users with cached sessions, request and metrics lines written to a real pipe with
+ *   synchronous writes, as Lambda's stdout is one), beside `@smithy/signature-v4`'s presign alone on
+ *   the same input with the SDK's node:crypto hash. Target: ≤ 0.6× in both modes. A twin handler
+ *   whose lines are discarded shows how much of the figure is the pipe's.
  * - cold import: ms to import the esbuild-bundled handler (configured for per-user scope) in a fresh
  *   `node`, beside a bundle holding only `fromTemporaryCredentials`. Median of several children,
  *   alternating. Target: ≤ 1.2×.
@@ -12,7 +15,7 @@
  *   handler (real SDK path to the loopback STS, realistic ~1 KB session tokens) and divides the heap
  *   growth. Target: < 4 KB.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -22,12 +25,15 @@ import { Hash } from '@smithy/core/serde';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { build } from 'esbuild';
-import { createHandler } from '../../lambda/handler.js';
+import { createHandler, type HandlerDependencies } from '../../lambda/handler.js';
 import { parseConfig } from '../../lambda/vending/config.js';
+import { createCoalescingWriter } from '../../lambda/vending/line-writer.js';
 import { createRequestLogger } from '../../lambda/vending/logger.js';
 import { createMetricsWriter } from '../../lambda/vending/metrics.js';
+import { createOidcTokenVerifier } from '../../lambda/vending/token-verifier.js';
 import { LocalSts } from '../../local/sts-server.js';
-import { idTokenClaims, mqttUrlEvent } from '../vending/helpers.js';
+import { COGNITO_ENV, idTokenClaims, mqttUrlEvent } from '../vending/helpers.js';
+import { AUTH0_AUDIENCE, AUTH0_ISSUER, NAMESPACED_GROUPS_CLAIM, auth0Claims, jwksOf, oidcEvent, rsaKey, signToken } from '../vending/oidc-helpers.js';
 import { median, microsPerCall, verdict } from './measure.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -80,7 +86,8 @@ export async function runVendingBench(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'vending-bench-'));
   try {
     console.log('vending Lambda');
-    await warmRequest();
+    await warmRequest('cognito', work);
+    await warmRequest('oidc', work);
     const bundles = await buildBundles(work);
     await coldImport(bundles);
     await heapPerUser(bundles.handler, stsUrl);
@@ -92,33 +99,83 @@ export async function runVendingBench(): Promise<void> {
   }
 }
 
-async function warmRequest(): Promise<void> {
-  const devNull = openSync('/dev/null', 'w');
-  try {
-    const log = createRequestLogger((line) => {
-      writeSync(devNull, `${line}\n`);
-    });
-    const toDevNull = (line: string) => {
-      writeSync(devNull, `${line}\n`);
-    };
-    // The per-user token bucket is on, sized so that its bookkeeping runs on every request without
-    // refusing the bench's 50 users their 90,000 requests each; the metrics line goes to /dev/null too.
-    const config = parseConfig({ IOT_ENDPOINT: ENDPOINT, CLIENT_ROLE_ARN: ROLE, ...GRANTS_ENV, USER_RATE_PER_SECOND: '1000', USER_RATE_BURST: '1000' });
-    const handler = createHandler(config, { log, metrics: createMetricsWriter(config.metricsService, toDevNull) });
+/** The identity modes the warm request is measured in. */
+type BenchMode = 'cognito' | 'oidc';
+
+/**
+ * A real pipe for the request and metrics lines, as Lambda's stdout is one: a FIFO drained by a
+ * `cat` child into /dev/null, written with synchronous writes (stdout is synchronous for pipes on
+ * Linux), the lines of a request coalesced into one write as the function's stdout writer does.
+ */
+function openPipeSink(work: string, name: string): { write: (line: string) => void; close: () => Promise<void> } {
+  const fifo = join(work, `${name}.fifo`);
+  execFileSync('mkfifo', [fifo]);
+  const reader = spawn('cat', [fifo], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // Blocks until `cat` opens its end: then every write goes through the kernel's pipe buffer.
+  const fd = openSync(fifo, 'w');
+  return {
+    // As the function's stdout writer does: a request's lines leave in one write.
+    write: createCoalescingWriter((chunk) => {
+      writeSync(fd, chunk);
+    }),
+    close: () =>
+      new Promise<void>((resolvePromise) => {
+        reader.once('exit', () => resolvePromise());
+        closeSync(fd);
+      }),
+  };
+}
+
+/** The events and settings of one mode: 50 users with four groups each, as the authorizer passes them. */
+async function benchSetup(mode: BenchMode): Promise<{ env: Record<string, string>; events: APIGatewayProxyEventV2WithJWTAuthorizer[]; dependencies: Partial<HandlerDependencies> }> {
+  if (mode === 'cognito') {
     const events = Array.from({ length: USERS }, (_, i) =>
       mqttUrlEvent({ ...idTokenClaims(`8f2c1e7a-1b2c-4d3e-9f00-${String(i).padStart(12, '0')}`), 'cognito:groups': groupsClaim(i) }),
     );
-    for (const e of events) {
-      const result = await handler(e);
-      if (result.statusCode !== 200) throw new Error(`warm-up request failed with ${String(result.statusCode)}`);
+    return { env: { ...COGNITO_ENV }, events, dependencies: {} };
+  }
+  // Issuer mode with ${group} templates: each request reads its bearer token, finds it in the
+  // verified-token cache (the first request of each user verified its RS256 signature), checks it
+  // against the authorizer's claims, and derives the principal ID from the Auth0-style sub.
+  const key = await rsaKey('bench-key');
+  const events = await Promise.all(
+    Array.from({ length: USERS }, async (_, i) => {
+      const claims = auth0Claims(`auth0|${String(i).padStart(24, '0')}`, groupsClaim(i).slice(1, -1).split(' '));
+      return oidcEvent(await signToken(key, claims), claims);
+    }),
+  );
+  const env = { IDENTITY_MODE: 'oidc', ISSUER_URL: AUTH0_ISSUER, AUDIENCES: AUTH0_AUDIENCE, GROUPS_CLAIM: NAMESPACED_GROUPS_CLAIM };
+  const tokenVerifier = createOidcTokenVerifier({ issuer: AUTH0_ISSUER, audiences: [AUTH0_AUDIENCE], jwks: jwksOf(key) as never });
+  return { env, events, dependencies: { tokenVerifier } };
+}
+
+async function warmRequest(mode: BenchMode, work: string): Promise<void> {
+  const sink = openPipeSink(work, `log-${mode}`);
+  try {
+    const { env, events, dependencies } = await benchSetup(mode);
+    // The per-user token bucket is on, sized so that its bookkeeping runs on every request without
+    // refusing the bench's 50 users their 90,000 requests each.
+    const config = parseConfig({ ...env, IOT_ENDPOINT: ENDPOINT, CLIENT_ROLE_ARN: ROLE, ...GRANTS_ENV, USER_RATE_PER_SECOND: '1000', USER_RATE_BURST: '1000' });
+    // The measured handler writes its request and metrics lines to the pipe; a twin discards them,
+    // to show how much of the figure is the pipe's (this machine's system calls and wake-ups).
+    const piped = createHandler(config, { log: createRequestLogger(sink.write), metrics: createMetricsWriter(config.metricsService, sink.write), ...dependencies });
+    const discard = (): void => undefined;
+    const silent = createHandler(config, { log: createRequestLogger(discard), metrics: createMetricsWriter(config.metricsService, discard), ...dependencies });
+    for (const handler of [piped, silent]) {
+      for (const e of events) {
+        const result = await handler(e);
+        if (result.statusCode !== 200) throw new Error(`${mode} warm-up request failed with ${String(result.statusCode)}: ${result.body ?? ''}`);
+      }
     }
     const context = { awsRequestId: 'bench-request' } as never;
     let refused = 0;
-    const warmCall = async (i: number) => {
+    const callOf = (handler: typeof piped) => async (i: number) => {
       const result = await handler(events[i % USERS] as APIGatewayProxyEventV2WithJWTAuthorizer, context);
       if (result.statusCode !== 200) refused += 1;
       return result;
     };
+    const warmCall = callOf(piped);
+    const silentCall = callOf(silent);
 
     const signer = new SignatureV4({
       service: 'iotdevicegateway',
@@ -133,27 +190,35 @@ async function warmRequest(): Promise<void> {
         expiresIn: 300,
       });
 
-    // Rounds alternate between the two so that a busy neighbour slows both alike; the ratio is the
+    // Rounds alternate between the three so that a busy neighbour slows all alike; each ratio is the
     // median of the per-round ratios.
     const warmRounds: number[] = [];
+    const silentRounds: number[] = [];
     const smithyRounds: number[] = [];
     const once = { iterations: 10_000, rounds: 1, warmup: 0 };
     await microsPerCall(warmCall, { ...once, warmup: 5_000 });
+    await microsPerCall(silentCall, { ...once, warmup: 5_000 });
     await microsPerCall(smithyCall, { ...once, warmup: 5_000 });
     for (let round = 0; round < ROUNDS; round++) {
       warmRounds.push(await microsPerCall(warmCall, once));
+      silentRounds.push(await microsPerCall(silentCall, once));
       smithyRounds.push(await microsPerCall(smithyCall, once));
     }
     // Every measured request must have been a real vend, not a cheap refusal.
-    if (refused > 0) throw new Error(`${refused} warm requests were not answered 200: the figure would be wrong`);
-    const warm = median(warmRounds);
-    const smithy = median(smithyRounds);
-    const ratio = median(warmRounds.map((micros, round) => micros / (smithyRounds[round] ?? Number.NaN)));
-    console.log(`  warm request (cached session, ${USERS} users, ${GROUPS_PER_USER} groups each, rate limiter on, log + EMF line to /dev/null)  ${warm.toFixed(2)} µs (median of ${ROUNDS} rounds of 10,000)`);
-    console.log(`  @smithy/signature-v4 presign alone, same input              ${smithy.toFixed(2)} µs (node:crypto hash, token unsigned)`);
-    console.log(`  ratio warm request / smithy presign                         ${ratio.toFixed(3)}× (target ≤ ${WARM_TARGET_RATIO}×: ${verdict(ratio <= WARM_TARGET_RATIO)})`);
+    if (refused > 0) throw new Error(`${refused} ${mode} warm requests were not answered 200: the figure would be wrong`);
+    const ratioOf = (rounds: readonly number[]) => median(rounds.map((micros, round) => micros / (smithyRounds[round] ?? Number.NaN)));
+    const ratio = ratioOf(warmRounds);
+    const what =
+      mode === 'cognito'
+        ? 'Cognito mode: cognito:groups claim'
+        : 'issuer mode: Auth0-style subs, bearer token checked against the verified-token cache, groups from the verified payload';
+    console.log(`  warm request, ${what} (cached session, ${USERS} users, ${GROUPS_PER_USER} groups each, rate limiter on)`);
+    console.log(`    warm request, log + EMF line to a pipe (one write)        ${median(warmRounds).toFixed(2)} µs (median of ${ROUNDS} rounds of 10,000)`);
+    console.log(`    the same, lines discarded (the pipe's share removed)      ${median(silentRounds).toFixed(2)} µs (ratio ${ratioOf(silentRounds).toFixed(3)}×)`);
+    console.log(`    @smithy/signature-v4 presign alone, same input            ${median(smithyRounds).toFixed(2)} µs (node:crypto hash, token unsigned)`);
+    console.log(`    ratio warm request / smithy presign                       ${ratio.toFixed(3)}× (target ≤ ${WARM_TARGET_RATIO}×: ${verdict(ratio <= WARM_TARGET_RATIO)})`);
   } finally {
-    closeSync(devNull);
+    await sink.close();
   }
 }
 
@@ -201,7 +266,7 @@ function runNode(args: readonly string[], source: string, env: NodeJS.ProcessEnv
 }
 
 async function coldImport(bundles: Bundles): Promise<void> {
-  const env = { ...process.env, IOT_ENDPOINT: ENDPOINT, CLIENT_ROLE_ARN: ROLE, AWS_REGION: REGION, NODE_NO_WARNINGS: '1', ...GRANTS_ENV };
+  const env = { ...process.env, ...COGNITO_ENV, IOT_ENDPOINT: ENDPOINT, CLIENT_ROLE_ARN: ROLE, AWS_REGION: REGION, NODE_NO_WARNINGS: '1', ...GRANTS_ENV };
   const timeImport = (file: string) =>
     `const t = performance.now(); await import(${JSON.stringify(file)}); process.stdout.write(String(performance.now() - t));`;
   const handlerMs: number[] = [];
@@ -227,7 +292,7 @@ async function heapPerUser(handlerBundle: string, stsUrl: string): Promise<void>
 const { handler } = await import(${JSON.stringify(handlerBundle)});
 // groupsClaim, as the child runs it.
 const groups = (i) => '[' + Array.from({ length: ${GROUPS_PER_USER} }, (_, k) => 'team-' + ((i * ${GROUPS_PER_USER} + k) % 97)).join(' ') + ']';
-const event = (sub, i) => ({ requestContext: { requestId: 'heap', authorizer: { jwt: { claims: { sub, 'cognito:groups': groups(i) }, scopes: null } } } });
+const event = (sub, i) => ({ requestContext: { requestId: 'heap', authorizer: { jwt: { claims: { iss: ${JSON.stringify(COGNITO_ENV.ISSUER_URL)}, sub, 'cognito:groups': groups(i) }, scopes: null } } } });
 const run = async (prefix, count) => {
   for (let i = 0; i < count; i += 20) {
     const batch = [];
@@ -246,7 +311,7 @@ const after = process.memoryUsage().heapUsed;
 process.stderr.write(String((after - before) / ${HEAP_USERS}));
 `,
   );
-  const env = { ...process.env, IOT_ENDPOINT: ENDPOINT, CLIENT_ROLE_ARN: ROLE, AWS_REGION: REGION, AWS_ENDPOINT_URL_STS: stsUrl, NODE_NO_WARNINGS: '1', ...GRANTS_ENV };
+  const env = { ...process.env, ...COGNITO_ENV, IOT_ENDPOINT: ENDPOINT, CLIENT_ROLE_ARN: ROLE, AWS_REGION: REGION, AWS_ENDPOINT_URL_STS: stsUrl, NODE_NO_WARNINGS: '1', ...GRANTS_ENV };
   const bytes = await new Promise<number>((resolvePromise, reject) => {
     const child = spawn(process.execPath, ['--expose-gc', script], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';

@@ -113,7 +113,7 @@ describe('function', () => {
     expect(template.toJSON().Resources[functionLogGroupId()].Properties).toEqual({ RetentionInDays: 30 });
   });
 
-  it('gets exactly the environment contract: endpoint, region, client role, TTL, templates, session settings', () => {
+  it('gets exactly the environment contract: endpoint, region, client role, TTL, templates, session settings, identity', () => {
     expect(fn()[1].Properties?.['Environment']).toEqual({
       Variables: {
         IOT_ENDPOINT: getAtt(endpointResourceId(), 'endpointAddress'),
@@ -130,8 +130,17 @@ describe('function', () => {
         USER_RATE_BURST: '5',
         // The metrics' service dimension: stack name and construct id.
         METRICS_SERVICE: 'MqttUrlVending/MqttUrlVending',
+        // Cognito mode: the pool's ORIGINAL issuer, pinned by the function as by the authorizer.
+        IDENTITY_MODE: 'cognito',
+        ISSUER_URL: { 'Fn::Join': ['', ['https://cognito-idp.', ref('AWS::Region'), '.amazonaws.com/', ref(userPoolId())]] },
       },
     });
+  });
+
+  it('pins the very issuer the authorizer checks', () => {
+    const [, authorizer] = onlyResource(template, 'AWS::ApiGatewayV2::Authorizer');
+    const variables = (fn()[1].Properties?.['Environment'] as { Variables: Record<string, unknown> }).Variables;
+    expect(variables['ISSUER_URL']).toEqual((authorizer.Properties?.['JwtConfiguration'] as { Issuer: unknown }).Issuer);
   });
 
   it('is bundled by the local esbuild into an ESM file that loads and answers a claimless request with 401', async () => {
@@ -148,6 +157,9 @@ describe('function', () => {
         AWS_REGION: 'eu-west-1',
         IOT_ENDPOINT: 'abc123-ats.iot.eu-west-1.amazonaws.com',
         CLIENT_ROLE_ARN: 'arn:aws:iam::123456789012:role/client',
+        // What the construct sets in Cognito mode, with the pool's issuer resolved.
+        IDENTITY_MODE: 'cognito',
+        ISSUER_URL: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123',
       },
     });
     expect(JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}')).toEqual({ status: 401 });

@@ -56,6 +56,31 @@ describe('bin/app.ts', () => {
     expect(existsSync(join(result.outdir, 'manifest.json'))).toBe(false);
   }, 60_000);
 
+  it('synthesizes issuer mode from `-c issuerUrl=… -c audiences=…`: no user pool, the issuer as an output, cdk-nag clean', async () => {
+    const result = await runApp({ stackName: 'BinIssuer', 'cli-telemetry': false, issuerUrl: 'https://example.us.auth0.com/', audiences: 'https://mqtt.example.com' });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/^cdk-nag AwsSolutions: 0 unacknowledged findings \(\d+ acknowledged with a reason\)$/m);
+    const template = JSON.parse(readFileSync(join(result.outdir, 'BinIssuer.template.json'), 'utf8')) as { Outputs: Record<string, { Value: unknown }>; Resources: Record<string, { Type: string }> };
+    expect(Object.keys(template.Outputs).sort()).toEqual(['ApiUrl', 'IotEndpoint', 'IotPolicyName', 'Issuer', 'Region']);
+    expect(template.Outputs['Issuer']?.Value).toBe('https://example.us.auth0.com/');
+    expect(Object.values(template.Resources).filter((resource) => resource.Type.startsWith('AWS::Cognito::'))).toEqual([]);
+  }, 60_000);
+
+  it('refuses an issuer together with a user pool, naming every key involved, and exit code 1', async () => {
+    const result = await runApp({ issuerUrl: 'https://example.us.auth0.com/', audiences: 'https://mqtt.example.com', userPoolId: 'eu-west-1_AbCdEf123', userPoolClientIds: 'client1abc' });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toBe(
+      'Invalid configuration: context "issuerUrl" + context "userPoolId" + context "userPoolClientIds" must not be combined: the API accepts the tokens of either one OIDC issuer or one Cognito user pool (give issuer alone, or the user-pool settings without issuer) (received issuer "https://example.us.auth0.com/" with user pool "eu-west-1_AbCdEf123" with app clients ["client1abc"])',
+    );
+    expect(existsSync(join(result.outdir, 'manifest.json'))).toBe(false);
+  }, 60_000);
+
+  it('refuses an issuer URL with a query as `-c issuerUrl=` passes it, naming the key', async () => {
+    const result = await runApp({ issuerUrl: 'https://example.us.auth0.com/?tenant=a', audiences: 'https://mqtt.example.com' });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toBe('Invalid configuration: context "issuerUrl" must not hold a query ("?") (received "https://example.us.auth0.com/?tenant=a")');
+  }, 60_000);
+
   it('refuses overlapping grants as `cdk synth -c` passes them, naming the key, both templates and a topic', async () => {
     const result = await runApp({ publishTopicTemplates: '["tenants/*/users/${sub}/*"]', subscribeTopicTemplates: '["tenants/*/users/${sub}/*"]' });
     expect(result.code).toBe(1);

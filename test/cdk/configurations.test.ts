@@ -88,6 +88,9 @@ describe('shared scope, imported pool, given endpoint (from context strings)', (
         USER_RATE_BURST: '5',
         // The metrics' service dimension: stack name and construct id.
         METRICS_SERVICE: 'VendingShared/MqttUrlVending',
+        // The issuer's region comes from the pool id, not the stack.
+        IDENTITY_MODE: 'cognito',
+        ISSUER_URL: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123',
       },
     });
   });

@@ -132,7 +132,12 @@ describe('MqttUrlVending props', () => {
       })();
       const lambda = (() => {
         try {
-          parseConfig({ IOT_ENDPOINT: 'abc-ats.iot.eu-west-1.amazonaws.com', CLIENT_ROLE_ARN: 'arn:aws:iam::123456789012:role/client', PUBLISH_TOPIC_TEMPLATES: JSON.stringify(templates) });
+          parseConfig({
+            IOT_ENDPOINT: 'abc-ats.iot.eu-west-1.amazonaws.com',
+            CLIENT_ROLE_ARN: 'arn:aws:iam::123456789012:role/client',
+            ISSUER_URL: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc',
+            PUBLISH_TOPIC_TEMPLATES: JSON.stringify(templates),
+          });
           return 'accepted';
         } catch (error) {
           expect(error).toBeInstanceOf(ConfigurationError);
@@ -229,6 +234,157 @@ describe('MqttUrlVending props', () => {
   });
 });
 
+describe('MqttUrlVending identity props (issuer mode, route scopes)', () => {
+  const auth0 = { url: 'https://example.us.auth0.com/', audiences: ['https://mqtt.example.com'] };
+  const groupTemplates = { publishTopicTemplates: ['users/${sub}/*', 'rooms/${group}/*'], subscribeTopicTemplates: ['users/${sub}/*', 'rooms/${group}/*'] };
+  const pool = (stack: Stack) => UserPool.fromUserPoolId(stack, 'Pool', 'eu-west-1_abc');
+  const client = (stack: Stack) => UserPoolClient.fromUserPoolClientId(stack, 'Client', 'client1abc');
+
+  it('refuses an issuer together with any user-pool prop, naming every prop given and the values', () => {
+    expectRejected(
+      (stack) => ({ issuer: auth0, userPool: pool(stack), userPoolClients: [client(stack)] }),
+      'issuer + userPool + userPoolClients',
+      /must not be combined: the API accepts the tokens of either one OIDC issuer or one Cognito user pool.*received issuer "https:\/\/example\.us\.auth0\.com\/" with user pool "eu-west-1_abc" with app clients \["client1abc"\]\)$/,
+    );
+    expectRejected((stack) => ({ issuer: auth0, userPool: pool(stack) }), 'issuer + userPool', /must not be combined/);
+    expectRejected((stack) => ({ issuer: auth0, userPoolClients: [client(stack)] }), 'issuer + userPoolClients', /must not be combined/);
+    expectRejected(() => ({ issuer: auth0, userPoolIssuer: 'original' }), 'issuer + userPoolIssuer', /must not be combined.*issuer form "original"/);
+  });
+
+  it.each([
+    ['not an object', 'https://example.us.auth0.com/' as never, 'issuer', /must be an object \{ url, audiences/],
+    ['no audiences', { url: auth0.url } as never, 'issuer.audiences', /must list 1-50 audiences.*received undefined/],
+    ['empty audiences', { ...auth0, audiences: [] }, 'issuer.audiences', /must list 1-50 audiences.*received \[\]/],
+    ['51 audiences', { ...auth0, audiences: Array.from({ length: 51 }, (_, i) => `a${i}`) }, 'issuer.audiences', /must list 1-50 audiences/],
+    ['an empty audience', { ...auth0, audiences: ['a', ''] }, 'issuer.audiences[1]', /1-256 printable characters without white space or commas.*received ""/],
+    ['an audience with white space', { ...auth0, audiences: [' a'] }, 'issuer.audiences[0]', /without white space.*received " a"/],
+    ['an audience with a comma', { ...auth0, audiences: ['a,b'] }, 'issuer.audiences[0]', /commas.*received "a,b"/],
+    ['an audience of 257 characters', { ...auth0, audiences: ['a'.repeat(257)] }, 'issuer.audiences[0]', /1-256/],
+    ['an empty URL', { ...auth0, url: '' }, 'issuer.url', /absolute http\(s\) URL.*received ""/],
+    ['plain http', { ...auth0, url: 'http://example.us.auth0.com/' }, 'issuer.url', /must use https \(http only for loopback hosts: localhost, 127\.0\.0\.0\/8, \[::1\]\).*received "http:\/\/example/],
+    ['http on a name ending in localhost', { ...auth0, url: 'http://localhost.example.com/' }, 'issuer.url', /must use https/],
+    ['another scheme', { ...auth0, url: 'ftp://example.com/' }, 'issuer.url', /starting with https:\/\//],
+    ['no scheme', { ...auth0, url: 'example.us.auth0.com' }, 'issuer.url', /absolute http\(s\) URL/],
+    ['https: without //', { ...auth0, url: 'https:example.us.auth0.com/' }, 'issuer.url', /starting with https:\/\/ \(or http:\/\/\) and a host/],
+    ['https:/// (no host)', { ...auth0, url: 'https:///example.us.auth0.com/' }, 'issuer.url', /starting with https:\/\/ \(or http:\/\/\) and a host/],
+    ['a query', { ...auth0, url: 'https://example.com/issuer?tenant=a' }, 'issuer.url', /must not hold a query.*received "https:\/\/example\.com\/issuer\?tenant=a"/],
+    ['an empty query', { ...auth0, url: 'https://example.com/?' }, 'issuer.url', /query/],
+    ['a fragment', { ...auth0, url: 'https://example.com/#a' }, 'issuer.url', /must not hold "#"/],
+    ['an empty fragment', { ...auth0, url: 'https://example.com/#' }, 'issuer.url', /must not hold "#"/],
+    ['user info', { ...auth0, url: 'https://user:secret@example.com/' }, 'issuer.url', /must not hold user information/],
+    ['empty user info', { ...auth0, url: 'https://@example.com/' }, 'issuer.url', /must not hold user information/],
+    ['white space', { ...auth0, url: 'https://example.com/ ' }, 'issuer.url', /printable ASCII without spaces/],
+    ['a non-ASCII host', { ...auth0, url: 'https://exämple.com/' }, 'issuer.url', /printable ASCII/],
+    ['an empty groups claim', { ...auth0, groupsClaim: '' }, 'issuer.groupsClaim', /claim name of 1-256 printable characters.*received ""/],
+    ['a groups claim with a space', { ...auth0, groupsClaim: 'my groups' }, 'issuer.groupsClaim', /without white space.*received "my groups"/],
+    ['a groups pointer with ~2', { ...auth0, groupsClaim: '/realm~2access/roles' }, 'issuer.groupsClaim', /RFC 6901 JSON Pointer: "~" may only start "~0" or "~1".*received "\/realm~2access\/roles"/],
+    ['a groups pointer ending in ~', { ...auth0, groupsClaim: '/roles~' }, 'issuer.groupsClaim', /RFC 6901/],
+    ['a groups pointer with an empty token', { ...auth0, groupsClaim: '/realm_access//roles' }, 'issuer.groupsClaim', /without empty tokens/],
+    ['a groups claim without a ${group} template', { ...auth0, groupsClaim: 'groups' }, 'issuer.groupsClaim', /only applies to \$\{group\} templates.*received "groups"/],
+    ['an empty principal claim', { ...auth0, principalClaim: '' }, 'issuer.principalClaim', /claim name of 1-256 printable characters.*received ""/],
+    ['a principal pointer', { ...auth0, principalClaim: '/sub' }, 'issuer.principalClaim', /not a JSON Pointer.*received "\/sub"/],
+    ['a plain-http JWKS URI', { ...auth0, jwksUri: 'http://keys.example.com/jwks.json' }, 'issuer.jwksUri', /must use https.*received "http:\/\/keys/],
+    ['a JWKS URI with a fragment', { ...auth0, jwksUri: 'https://keys.example.com/jwks.json#k' }, 'issuer.jwksUri', /fragment/],
+    ['a JWKS URI with spaces', { ...auth0, jwksUri: 'https://keys.example.com/my keys' }, 'issuer.jwksUri', /printable ASCII without spaces/],
+    ['a JWKS URI with user info', { ...auth0, jwksUri: 'https://a:b@keys.example.com/' }, 'issuer.jwksUri', /user information/],
+  ] satisfies [string, MqttUrlVendingProps['issuer'], string, RegExp][])('refuses an issuer with %s', (_name, issuer, setting, message) => {
+    expectRejected(() => ({ issuer }), setting, message);
+  });
+
+  it('refuses ${group} templates in issuer mode without groupsClaim, and accepts them with one', () => {
+    expectRejected(() => ({ issuer: auth0, ...groupTemplates }), 'issuer.groupsClaim', /must name the claim holding the caller's groups.*since a template holds \$\{group\}.*received undefined/);
+    for (const groupsClaim of ['groups', 'https://example.com/groups', '/realm_access/roles', '/a~1b/c~0d']) {
+      expect(attempt(() => ({ issuer: { ...auth0, groupsClaim }, ...groupTemplates })).error, groupsClaim).toBeUndefined();
+    }
+  });
+
+  it('accepts loopback http issuers and JWKS URIs (127.0.0.0/8, localhost, [::1]), a JWKS URI with a query, and drops repeated audiences', () => {
+    for (const url of ['http://127.0.0.1:9000/', 'http://localhost/realms/demo', 'http://[::1]:8080/issuer/']) {
+      expect(attempt(() => ({ issuer: { ...auth0, url, jwksUri: `${url}jwks` } })).error, url).toBeUndefined();
+    }
+    // Azure AD B2C's key URIs name the user flow in the query.
+    const b2c = 'https://tenant.b2clogin.com/tenant.onmicrosoft.com/discovery/v2.0/keys?p=b2c_1_signin';
+    expect(attempt(() => ({ issuer: { ...auth0, jwksUri: b2c } })).error).toBeUndefined();
+    expect(resolveVendingProps({ issuer: { ...auth0, audiences: ['a', 'b', 'a'] } }).identity).toMatchObject({ mode: 'oidc', audiences: ['a', 'b'] });
+  });
+
+  it('agrees with the Lambda on the identity settings: whatever synth accepts, the function accepts with the environment the construct sets', () => {
+    const env = (issuer: NonNullable<MqttUrlVendingProps['issuer']>, groups: boolean): Record<string, string> => ({
+      IOT_ENDPOINT: 'abc-ats.iot.eu-west-1.amazonaws.com',
+      CLIENT_ROLE_ARN: 'arn:aws:iam::123456789012:role/client',
+      ...(groups ? { PUBLISH_TOPIC_TEMPLATES: JSON.stringify(groupTemplates.publishTopicTemplates), SUBSCRIBE_TOPIC_TEMPLATES: JSON.stringify(groupTemplates.subscribeTopicTemplates) } : {}),
+      IDENTITY_MODE: 'oidc',
+      ISSUER_URL: issuer.url,
+      AUDIENCES: JSON.stringify(issuer.audiences),
+      PRINCIPAL_CLAIM: issuer.principalClaim ?? 'sub',
+      ...(issuer.groupsClaim === undefined ? {} : { GROUPS_CLAIM: issuer.groupsClaim }),
+      ...(issuer.jwksUri === undefined ? {} : { JWKS_URI: issuer.jwksUri }),
+    });
+    const cases: [NonNullable<MqttUrlVendingProps['issuer']>, boolean][] = [
+      [auth0, false],
+      [{ ...auth0, groupsClaim: 'https://example.com/groups' }, true],
+      [{ ...auth0, groupsClaim: '/realm_access/roles', principalClaim: 'oid', jwksUri: 'https://example.us.auth0.com/.well-known/jwks.json' }, true],
+      [{ url: 'https://login.microsoftonline.com/tid/v2.0', audiences: ['api://mqtt', 'x'.repeat(256)] }, false],
+      [{ url: 'http://localhost:8080/realms/demo', audiences: ['local'] }, false],
+      [{ ...auth0, url: 'http://example.com/' }, false],
+      [{ ...auth0, url: 'https://example.com/?' }, false],
+      [{ ...auth0, url: 'https://example.com/#' }, false],
+      [{ ...auth0, url: 'https:example.com/' }, false],
+      [{ ...auth0, url: 'https://exämple.com/' }, false],
+      [{ ...auth0, audiences: [] }, false],
+      [{ ...auth0, audiences: ['a b'] }, false],
+      [{ ...auth0, audiences: ['a,b'] }, false],
+      [{ ...auth0, audiences: ['x'.repeat(257)] }, false],
+      [{ ...auth0, groupsClaim: '/a~2' }, true],
+      [{ ...auth0, groupsClaim: '/a//b' }, true],
+      [{ ...auth0, groupsClaim: 'groups' }, false],
+      [{ ...auth0 }, true],
+      [{ ...auth0, principalClaim: '/sub' }, false],
+      [{ ...auth0, principalClaim: 'a b' }, false],
+      [{ ...auth0, jwksUri: 'http://keys.example.com/' }, false],
+      [{ ...auth0, jwksUri: 'https://keys.example.com/?p=x' }, false],
+      [{ ...auth0, jwksUri: 'https://keys.example.com/#k' }, false],
+      [{ ...auth0, jwksUri: 'http://127.0.0.1:9000/jwks' }, false],
+    ];
+    const outcomes = new Set<string>();
+    for (const [issuer, groups] of cases) {
+      const cdk = (() => {
+        try {
+          resolveVendingProps({ issuer, ...(groups ? groupTemplates : {}) });
+          return 'accepted';
+        } catch (error) {
+          expect(error).toBeInstanceOf(InvalidVendingConfigError);
+          return 'refused';
+        }
+      })();
+      const lambda = (() => {
+        try {
+          parseConfig(env(issuer, groups));
+          return 'accepted';
+        } catch (error) {
+          expect(error).toBeInstanceOf(ConfigurationError);
+          return 'refused';
+        }
+      })();
+      expect(lambda, JSON.stringify([issuer, groups])).toBe(cdk);
+      outcomes.add(cdk);
+    }
+    expect([...outcomes].sort()).toEqual(['accepted', 'refused']);
+  });
+
+  it.each([
+    [[], 'requiredScopes', /at least one OAuth scope, or be left out.*received \[\]/],
+    [[''], 'requiredScopes[0]', /one OAuth scope: printable ASCII without spaces.*received ""/],
+    [['mqtt connect'], 'requiredScopes[0]', /without spaces.*received "mqtt connect"/],
+    [['ok', 'a"b'], 'requiredScopes[1]', /received "a\\"b"/],
+    [['ok', 'é'], 'requiredScopes[1]', /printable ASCII/],
+    ['mqtt' as never, 'requiredScopes', /at least one OAuth scope/],
+  ])('refuses requiredScopes %j in both modes', (requiredScopes, setting, message) => {
+    expectRejected(() => ({ requiredScopes }), setting, message);
+    expectRejected(() => ({ issuer: auth0, requiredScopes }), setting, message);
+  });
+});
+
 describe('stack context', () => {
   const rejectContext = (context: Record<string, unknown>, setting: string, message: RegExp): void => {
     let error: unknown;
@@ -279,6 +435,27 @@ describe('stack context', () => {
     [{ userPoolId: 'not a pool', userPoolClientIds: 'abc' }, 'context "userPoolId"', /user pool id.*received "not a pool"/],
     [{ userPoolId: 'eu-west-1_abc', userPoolClientIds: 'abc,d e' }, 'context "userPoolClientIds"', /app client ids/],
     [{ stackName: '1-bad' }, 'context "stackName"', /CloudFormation stack name.*received "1-bad"/],
+    // Issuer mode: each issuer key named, the construct's rules behind it.
+    [{ issuerUrl: 'https://example.us.auth0.com/' }, 'context "audiences"', /must list 1-50 audiences.*received \[\]/],
+    [{ issuerUrl: 'https://example.us.auth0.com/', audiences: '["a",""]' }, 'context "audiences"[1]', /1-256 printable characters/],
+    [{ issuerUrl: 'http://example.us.auth0.com/', audiences: 'a' }, 'context "issuerUrl"', /must use https.*received "http:\/\/example\.us\.auth0\.com\/"/],
+    [{ issuerUrl: 'https://example.com/?x=1', audiences: 'a' }, 'context "issuerUrl"', /query/],
+    [{ issuerUrl: 'https://example.com/#', audiences: 'a' }, 'context "issuerUrl"', /"#"/],
+    [{ issuerUrl: 'https://u:p@example.com/', audiences: 'a' }, 'context "issuerUrl"', /user information/],
+    [{ issuerUrl: 'https://example.us.auth0.com/', audiences: 'a', groupsClaim: '/a~2' }, 'context "groupsClaim"', /RFC 6901/],
+    [{ issuerUrl: 'https://example.us.auth0.com/', audiences: 'a', groupsClaim: 'groups' }, 'context "groupsClaim"', /only applies to \$\{group\} templates/],
+    [{ issuerUrl: 'https://example.us.auth0.com/', audiences: 'a', publishTopicTemplates: 'users/${sub}/*,rooms/${group}/*' }, 'context "groupsClaim"', /since a template holds \$\{group\}/],
+    [{ issuerUrl: 'https://example.us.auth0.com/', audiences: 'a', principalClaim: '' }, 'context "principalClaim"', /claim name of 1-256.*received ""/],
+    [{ issuerUrl: 'https://example.us.auth0.com/', audiences: 'a', jwksUri: 'http://keys.example.com/' }, 'context "jwksUri"', /must use https/],
+    [{ issuerUrl: 'https://example.us.auth0.com/', audiences: 'a', userPoolId: 'eu-west-1_abc', userPoolClientIds: 'abc' }, 'context "issuerUrl" + context "userPoolId" + context "userPoolClientIds"', /must not be combined.*received issuer "https:\/\/example\.us\.auth0\.com\/" with user pool "eu-west-1_abc" with app clients \["abc"\]/],
+    [{ issuerUrl: 'https://example.us.auth0.com/', audiences: 'a', userPoolIssuer: 'updated' }, 'context "issuerUrl" + context "userPoolIssuer"', /must not be combined.*issuer form "updated"/],
+    [{ audiences: 'https://mqtt.example.com' }, 'context "audiences"', /needs context "issuerUrl".*received \["https:\/\/mqtt\.example\.com"\]/],
+    [{ groupsClaim: 'groups' }, 'context "groupsClaim"', /needs context "issuerUrl"/],
+    [{ principalClaim: 'oid' }, 'context "principalClaim"', /needs context "issuerUrl".*received "oid"/],
+    [{ jwksUri: 'https://keys.example.com/' }, 'context "jwksUri"', /needs context "issuerUrl"/],
+    [{ requiredScopes: 'mqtt connect' }, 'context "requiredScopes"[0]', /one OAuth scope.*received "mqtt connect"/],
+    [{ requiredScopes: '["ok",""]' }, 'context "requiredScopes"[1]', /one OAuth scope.*received ""/],
+    [{ issuerUrl: 'https://example.us.auth0.com/', audiences: 'a', requiredScopes: 'a,b c' }, 'context "requiredScopes"[1]', /without spaces/],
   ] satisfies [Record<string, unknown>, string, RegExp][])('rejects %j', (context, setting, message) => {
     rejectContext(context, setting, message);
   });

@@ -11,8 +11,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const children: ChildProcess[] = [];
 
-function runDev(port: string, env: Record<string, string> = {}): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/dev.ts'], { cwd: ROOT, env: { ...process.env, PORT: port, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function runDev(port: string, env: Record<string, string> = {}, args: readonly string[] = []): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/dev.ts', ...args], { cwd: ROOT, env: { ...process.env, PORT: port, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
@@ -84,6 +84,35 @@ describe('npm run dev (bin/dev.ts)', () => {
     const malformed = runDev('0', { LOCAL_PERSISTENT_SESSION_EXPIRY_SECONDS: '1h' });
     expect(await malformed.exited).toBe(2);
     expect(malformed.output()).toBe('LOCAL_PERSISTENT_SESSION_EXPIRY_SECONDS must be a whole number (received "1h")\n');
+  });
+
+  it('signs users in at the local OIDC issuer with --oidc, and stops cleanly', async () => {
+    const { child, output, exited } = runDev('0', {}, ['--oidc']);
+    const [, url = ''] = await waitForOutput(child, output, /running at (http:\/\/127\.0\.0\.1:\d+)/);
+    expect(output()).toContain(`like Auth0: issuer ${url}/oidc/, audience https://mqtt.local.example.`);
+    expect(output()).toContain('The page uses the password grant at /oidc/token (real providers sign browsers in with\n     Authorization Code + PKCE).');
+    const config = (await (await fetch(`${url}/config.json`)).json()) as { identity?: string; oidc?: { issuer: string } };
+    expect(config).toMatchObject({ identity: 'oidc', oidc: { issuer: `${url}/oidc/` } });
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+  });
+
+  it('takes LOCAL_IDENTITY=oidc as --oidc', async () => {
+    const { child, output, exited } = runDev('0', { LOCAL_IDENTITY: 'oidc' });
+    const [, url = ''] = await waitForOutput(child, output, /running at (http:\/\/127\.0\.0\.1:\d+)/);
+    expect(((await (await fetch(`${url}/config.json`)).json()) as { identity?: string }).identity).toBe('oidc');
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+  });
+
+  it.each([
+    ['an unknown LOCAL_IDENTITY', { LOCAL_IDENTITY: 'ldap' }, [], 'LOCAL_IDENTITY must be cognito or oidc (received "ldap")\n'],
+    ['an unknown argument', {}, ['--okta'], 'Unknown argument "--okta": npm run dev takes only --oidc (sign in at a local OIDC issuer instead of the Cognito stand-in)\n'],
+    ['--oidc against LOCAL_IDENTITY=cognito', { LOCAL_IDENTITY: 'cognito' }, ['--oidc'], '--oidc contradicts LOCAL_IDENTITY=cognito; give one of them\n'],
+  ])('exits 2 with one line for %s', async (_name, env, args, message) => {
+    const { output, exited } = runDev('0', env, args);
+    expect(await exited).toBe(2);
+    expect(output()).toBe(message);
   });
 
   it('exits 1 with the Lambda\'s own message when it refuses the templates', async () => {

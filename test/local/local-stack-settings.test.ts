@@ -31,12 +31,15 @@ describe('startLocalStack with a bad urlTtlSeconds', () => {
   });
 });
 
-describe('startLocalStack with a bad userGroups, simulatedDevice or persistentSessionExpirySeconds', () => {
+describe('startLocalStack with a bad userGroups, simulatedDevice, persistentSessionExpirySeconds, identity or requiredScopes', () => {
   it.each<[string, Parameters<typeof startLocalStack>[0], string]>([
     ['a membership map whose groups are not an array', { userGroups: { alice: 'team-a' as unknown as string[] } }, 'userGroups["alice"] must be an array of group names (received "team-a")'],
     ['a device interval below 50 ms', { simulatedDevice: { intervalMs: 1 } }, 'simulatedDevice.intervalMs must be a whole number of milliseconds from 50 to 3600000 (received 1)'],
     ['a persistent session expiry of 0', { persistentSessionExpirySeconds: 0 }, 'persistentSessionExpirySeconds must be a number of seconds above 0 and at most 604800 (7 days) (received 0)'],
     ['a persistent session expiry over 7 days', { persistentSessionExpirySeconds: 604_801 }, 'persistentSessionExpirySeconds must be a number of seconds above 0 and at most 604800 (7 days) (received 604801)'],
+    ['an identity other than cognito or oidc', { identity: 'okta' as 'oidc' }, 'identity must be cognito or oidc (received "okta")'],
+    ['a required scope with a space', { requiredScopes: ['mqtt connect'] }, 'requiredScopes[0] must be a scope name: 1 to 255 printable ASCII characters, no space, " or \\ (received "mqtt connect")'],
+    ['a membership map the OIDC issuer cannot hold', { identity: 'oidc', userGroups: { alice: 'team-a' as unknown as string[] } }, 'userGroups["alice"] must be an array of group names (received "team-a")'],
   ])('refuses %s, naming it, and leaves nothing running', async (_name, options, message) => {
     await expect(startLocalStack({ port: 0, quiet: true, ...options })).rejects.toThrow(message);
     const next = await startLocalStack({ port: 0, quiet: true });

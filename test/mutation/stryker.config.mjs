@@ -12,13 +12,20 @@
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
 export default {
-  // The security core: the signer's validation and canonical form, the vending Lambda's identity,
+  // The security core: the signer's validation and canonical form, the vending Lambda's identity
+  // (principal IDs, the issuer pin, the bearer token it verifies itself and the groups read from it),
   // scope, grants, session and fairness rules, and the local gateway's IAM policy evaluator.
   mutate: [
     'lambda/signing/validate.ts',
     'lambda/signing/canonical.ts',
     'lambda/signing/rfc3986.ts',
     'lambda/vending/identity.ts',
+    'lambda/vending/principal-id.ts',
+    'lambda/vending/caller-principal.ts',
+    'lambda/vending/bearer-token.ts',
+    'lambda/vending/groups-claim.ts',
+    'lambda/vending/token-verifier.ts',
+    'lambda/vending/verified-groups.ts',
     'lambda/vending/scope.ts',
     'lambda/vending/topic-templates.ts',
     'lambda/vending/role-session-name.ts',

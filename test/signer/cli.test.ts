@@ -173,9 +173,13 @@ describe('aws-signv4-mqtt (the executable)', () => {
     });
 
     it('maps the package exports to the built files', () => {
-      const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, { default: string; types: string }>; bin: Record<string, string> };
+      const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, unknown>; bin: Record<string, string> };
+      // ES modules for import, their CommonJS copy (dist/cjs/, bin/build-cjs.ts) for require.
       for (const [subpath, target] of [['.', 'lambda/sigv4'], ['./web', 'web/connect-mqtt']] as const) {
-        expect(pkg.exports[subpath]).toEqual({ types: `./dist/${target}.d.ts`, default: `./dist/${target}.js` });
+        expect(pkg.exports[subpath]).toEqual({
+          import: { types: `./dist/${target}.d.ts`, default: `./dist/${target}.js` },
+          require: { types: `./dist/cjs/${target}.d.ts`, default: `./dist/cjs/${target}.js` },
+        });
       }
       expect(pkg.bin['aws-signv4-mqtt']).toBe('./dist/bin/aws-signv4-mqtt.js');
     });

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig, type Environment } from '../../lambda/vending/config.js';
 import { ConfigurationError } from '../../lambda/vending/errors.js';
+import { COGNITO_ENV } from './helpers.js';
 
 const ENDPOINT = 'a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com';
 const ROLE = 'arn:aws:iam::123456789012:role/mqtt/client-role';
-const BASE: Environment = Object.freeze({ IOT_ENDPOINT: ENDPOINT });
+const BASE: Environment = Object.freeze({ IOT_ENDPOINT: ENDPOINT, ...COGNITO_ENV });
 
 function configError(env: Environment): ConfigurationError {
   try {
@@ -119,6 +120,10 @@ describe('parseConfig', () => {
 
   it('reads every optional variable', () => {
     const config = parseConfig({
+      // No user pools in the China regions: issuer mode.
+      IDENTITY_MODE: 'oidc',
+      ISSUER_URL: 'https://keycloak.example.cn/realms/demo',
+      AUDIENCES: 'mqtt-app',
       IOT_ENDPOINT: 'iot.example.cn:8443',
       IOT_REGION: 'cn-north-1',
       CLIENT_ROLE_ARN: 'arn:aws-cn:iam::210987654321:role/client',
@@ -134,7 +139,7 @@ describe('parseConfig', () => {
   });
 
   it('signs ws:// for a loopback endpoint, taking the region from AWS_REGION', () => {
-    const config = parseConfig({ IOT_ENDPOINT: '127.0.0.1:3000', AWS_REGION: 'us-east-1' });
+    const config = parseConfig({ ...COGNITO_ENV, IOT_ENDPOINT: '127.0.0.1:3000', AWS_REGION: 'us-east-1' });
     expect(config.target).toMatchObject({ host: '127.0.0.1:3000', protocol: 'ws', region: 'us-east-1' });
   });
 

@@ -2,8 +2,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig, type PerUserScope } from '../../lambda/vending/config.js';
 import { perUserCredentialSource, sharedCredentialSource, type AssumeRoleRequest, type SessionCredentials } from '../../lambda/vending/credentials.js';
 import { CredentialsUnavailableError } from '../../lambda/vending/errors.js';
+import { COGNITO_ENV } from './helpers.js';
 
-const config = parseConfig({ IOT_ENDPOINT: 'abc-ats.iot.eu-west-1.amazonaws.com', CLIENT_ROLE_ARN: 'arn:aws:iam::123456789012:role/client', SESSION_DURATION_SECONDS: '900' });
+const config = parseConfig({ ...COGNITO_ENV, IOT_ENDPOINT: 'abc-ats.iot.eu-west-1.amazonaws.com', CLIENT_ROLE_ARN: 'arn:aws:iam::123456789012:role/client', SESSION_DURATION_SECONDS: '900' });
 const scope = config.scope as PerUserScope;
 
 describe('perUserCredentialSource', () => {

@@ -9,7 +9,7 @@ import { createHandler } from '../../lambda/handler.js';
 import { parseConfig, type PerUserScope } from '../../lambda/vending/config.js';
 import { perUserCredentialSource, type AssumeRoleRequest } from '../../lambda/vending/credentials.js';
 import type { RequestLogRecord } from '../../lambda/vending/logger.js';
-import { bodyOf, idTokenClaims, mqttUrlEvent, policyAllows } from './helpers.js';
+import { COGNITO_ENV, bodyOf, idTokenClaims, mqttUrlEvent, policyAllows } from './helpers.js';
 
 const ENDPOINT = 'a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com';
 const ROLE = 'arn:aws:iam::123456789012:role/mqtt-client';
@@ -22,7 +22,7 @@ const GRANTS = {
 
 /** A handler over a recording STS; `env` adds to the per-user configuration with the demo grants. */
 function makeHandler(env: Record<string, string> = {}) {
-  const config = parseConfig({ IOT_ENDPOINT: ENDPOINT, CLIENT_ROLE_ARN: ROLE, ...GRANTS, ...env });
+  const config = parseConfig({ ...COGNITO_ENV, IOT_ENDPOINT: ENDPOINT, CLIENT_ROLE_ARN: ROLE, ...GRANTS, ...env });
   const requests: AssumeRoleRequest[] = [];
   const records: RequestLogRecord[] = [];
   const credentials = perUserCredentialSource({

@@ -13,7 +13,7 @@ import type { RequestLogRecord } from '../../lambda/vending/logger.js';
 import { roleSessionNameFor } from '../../lambda/vending/role-session-name.js';
 import { stsAssumeRole, functionCredentials } from '../../lambda/vending/sts-assume-role.js';
 import { LocalSts } from '../../local/sts-server.js';
-import { accessTokenClaims, bodyOf, headerOf, idTokenClaims, mqttUrlEvent, parseMqttUrl, policyAllows, smithyPresign } from './helpers.js';
+import { COGNITO_ENV, accessTokenClaims, bodyOf, headerOf, idTokenClaims, mqttUrlEvent, parseMqttUrl, policyAllows, smithyPresign } from './helpers.js';
 
 const ENDPOINT = 'a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com';
 const ROLE = 'arn:aws:iam::123456789012:role/mqtt-client';
@@ -37,8 +37,8 @@ sts.registerCaller(OWN);
 sts.trustRole(ROLE, [OWN.accessKeyId]);
 let stsUrl = '';
 
-const perUser: VendingConfig = parseConfig({ IOT_ENDPOINT: ENDPOINT, CLIENT_ROLE_ARN: ROLE });
-const shared: VendingConfig = parseConfig({ IOT_ENDPOINT: ENDPOINT });
+const perUser: VendingConfig = parseConfig({ ...COGNITO_ENV, IOT_ENDPOINT: ENDPOINT, CLIENT_ROLE_ARN: ROLE });
+const shared: VendingConfig = parseConfig({ ...COGNITO_ENV, IOT_ENDPOINT: ENDPOINT });
 
 /**
  * A handler with a fresh session cache, logging into `records`; with `sts`, a per-user credential
@@ -84,9 +84,11 @@ describe('per-user scope against the loopback STS', () => {
     expect(headerOf(result, 'cache-control')).toBe('no-store');
     expect(headerOf(result, 'content-type')).toBe('application/json');
     const body = bodyOf(result);
-    expect(Object.keys(body).sort()).toEqual(['clientId', 'endpoint', 'expiresAt', 'region', 'topics', 'url']);
+    expect(Object.keys(body).sort()).toEqual(['clientId', 'endpoint', 'expiresAt', 'principalId', 'region', 'topics', 'url']);
     expect(body).toMatchObject({
       clientId: `${ALICE}-tab-1`,
+      // Cognito mode: the principal is the sub itself.
+      principalId: ALICE,
       endpoint: ENDPOINT,
       region: 'eu-west-1',
       topics: { publish: [`users/${ALICE}/*`], subscribe: [`users/${ALICE}/*`] },
@@ -151,7 +153,7 @@ describe('per-user scope against the loopback STS', () => {
 
   it('makes exactly one STS call for 20 concurrent first requests of one sub', async () => {
     // The per-user token bucket (burst 5) is off here: this is about STS, not fairness.
-    const { handler, records } = makeHandler(parseConfig({ IOT_ENDPOINT: ENDPOINT, CLIENT_ROLE_ARN: ROLE, USER_RATE_PER_SECOND: '0' }));
+    const { handler, records } = makeHandler(parseConfig({ ...COGNITO_ENV, IOT_ENDPOINT: ENDPOINT, CLIENT_ROLE_ARN: ROLE, USER_RATE_PER_SECOND: '0' }));
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => handler(mqttUrlEvent(idTokenClaims(ERIN), { clientSuffix: `tab${i}` }))));
     expect(results.map((result) => result.statusCode)).toEqual(Array(20).fill(200));
     expect(callsFor(ERIN)).toHaveLength(1);
@@ -195,7 +197,7 @@ describe('per-user scope against the loopback STS', () => {
 
   it('keeps no more sessions than SESSION_CACHE_SIZE', async () => {
     const records: RequestLogRecord[] = [];
-    const config = parseConfig({ IOT_ENDPOINT: ENDPOINT, CLIENT_ROLE_ARN: ROLE, SESSION_CACHE_SIZE: '1' });
+    const config = parseConfig({ ...COGNITO_ENV, IOT_ENDPOINT: ENDPOINT, CLIENT_ROLE_ARN: ROLE, SESSION_CACHE_SIZE: '1' });
     const handler = createHandler(config, { now: () => clock.ms, log: (record) => records.push(record) });
     for (const sub of ['lru-a', 'lru-b', 'lru-a']) await handler(mqttUrlEvent(idTokenClaims(sub)));
     expect(records.map((record) => record.cache)).toEqual(['miss', 'miss', 'miss']);
@@ -412,15 +414,16 @@ describe('the exported handler', () => {
 
   function captureStdout(): string[] {
     const lines: string[] = [];
+    // A request's lines leave in one write (lambda/vending/line-writer.ts): split them again.
     vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      lines.push(String(chunk));
+      lines.push(...String(chunk).split('\n').filter((line) => line !== ''));
       return true;
     });
     return lines;
   }
 
   it('is configured from the environment at cold start', async () => {
-    Object.assign(process.env, { IOT_ENDPOINT: ENDPOINT, CLIENT_ROLE_ARN: ROLE, AWS_REGION: 'eu-west-1', URL_TTL_SECONDS: '120' });
+    Object.assign(process.env, { ...COGNITO_ENV, IOT_ENDPOINT: ENDPOINT, CLIENT_ROLE_ARN: ROLE, AWS_REGION: 'eu-west-1', URL_TTL_SECONDS: '120' });
     vi.resetModules();
     const { handler } = await import('../../lambda/handler.js');
     const lines = captureStdout();
@@ -436,7 +439,7 @@ describe('the exported handler', () => {
   });
 
   it('answers 500 configuration_error on every request when the environment is invalid', async () => {
-    Object.assign(process.env, { IOT_ENDPOINT: ENDPOINT, CLIENT_ROLE_ARN: 'arn:aws:iam::123456789012:user/nope' });
+    Object.assign(process.env, { ...COGNITO_ENV, IOT_ENDPOINT: ENDPOINT, CLIENT_ROLE_ARN: 'arn:aws:iam::123456789012:user/nope' });
     vi.resetModules();
     const { handler } = await import('../../lambda/handler.js');
     const lines = captureStdout();
@@ -456,7 +459,7 @@ describe('the exported handler', () => {
     ['a shared template over private topics', '["users/*"]', '["users/${sub}/*"]', /"users\/\*" and SUBSCRIBE_TOPIC_TEMPLATES\[0\] "users\/\$\{sub\}\/\*" overlap/],
     ['a group template over private topics', '["users/${sub}/*","users/${group}/*"]', '["users/${sub}/*"]', /"users\/\$\{group\}\/\*" and .* overlap/],
   ])('answers 500 and logs the overlap when the templates break the non-overlap rule: %s', async (_label, publish, subscribe, message) => {
-    Object.assign(process.env, { IOT_ENDPOINT: ENDPOINT, CLIENT_ROLE_ARN: ROLE, PUBLISH_TOPIC_TEMPLATES: publish, SUBSCRIBE_TOPIC_TEMPLATES: subscribe });
+    Object.assign(process.env, { ...COGNITO_ENV, IOT_ENDPOINT: ENDPOINT, CLIENT_ROLE_ARN: ROLE, PUBLISH_TOPIC_TEMPLATES: publish, SUBSCRIBE_TOPIC_TEMPLATES: subscribe });
     try {
       vi.resetModules();
       const { handler } = await import('../../lambda/handler.js');

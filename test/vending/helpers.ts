@@ -7,6 +7,12 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 
+/** The user pool issuer of the Cognito claims below (`ISSUER_URL` in Cognito mode). */
+export const COGNITO_ISSUER = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_EXAMPLE';
+
+/** The identity variables of a Cognito-mode function whose tokens come from {@link COGNITO_ISSUER}. */
+export const COGNITO_ENV = Object.freeze({ ISSUER_URL: COGNITO_ISSUER });
+
 /** Claims as API Gateway passes a verified Cognito ID token (values stringified). */
 export function idTokenClaims(sub: string): Record<string, string> {
   return {
@@ -15,7 +21,7 @@ export function idTokenClaims(sub: string): Record<string, string> {
     email_verified: 'true',
     token_use: 'id',
     auth_time: '1700000000',
-    iss: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_EXAMPLE',
+    iss: COGNITO_ISSUER,
     'cognito:username': 'alice',
     exp: '1700003600',
     iat: '1700000000',
@@ -29,7 +35,7 @@ export function accessTokenClaims(sub: string): Record<string, string> {
     token_use: 'access',
     scope: 'aws.cognito.signin.user.admin',
     auth_time: '1700000000',
-    iss: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_EXAMPLE',
+    iss: COGNITO_ISSUER,
     exp: '1700003600',
     iat: '1700000000',
     version: '2',

@@ -8,7 +8,7 @@ import { createHandler } from '../../lambda/handler.js';
 import { parseConfig } from '../../lambda/vending/config.js';
 import { ConfigurationError } from '../../lambda/vending/errors.js';
 import { LocalSts } from '../../local/sts-server.js';
-import { bodyOf, idTokenClaims, mqttUrlEvent, parseMqttUrl } from './helpers.js';
+import { COGNITO_ENV, bodyOf, idTokenClaims, mqttUrlEvent, parseMqttUrl } from './helpers.js';
 
 const ENDPOINT = 'a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com';
 const OWN = {
@@ -64,7 +64,7 @@ describe('logs of a whole run', () => {
     const statuses: number[] = [];
     try {
       // The default logger (stdout), as in Lambda.
-      const perUser = createHandler(parseConfig({ IOT_ENDPOINT: ENDPOINT, CLIENT_ROLE_ARN: CLIENT_ROLE }));
+      const perUser = createHandler(parseConfig({ ...COGNITO_ENV, IOT_ENDPOINT: ENDPOINT, CLIENT_ROLE_ARN: CLIENT_ROLE }));
       // A Cognito-style (UUID) sub: only those may ask for a clientSuffix.
       const alice = '0a11ce00-1b2c-4d3e-9f00-0123456789ab';
       statuses.push(keep(await perUser(mqttUrlEvent(idTokenClaims(alice)))));
@@ -77,7 +77,7 @@ describe('logs of a whole run', () => {
       statuses.push(keep(await perUser(mqttUrlEvent(idTokenClaims('log/#')))));
       statuses.push(keep(await perUser(mqttUrlEvent({}))));
       statuses.push(keep(await perUser(mqttUrlEvent(idTokenClaims('log-erin'), { clientSuffix: '*' }))));
-      const shared = createHandler(parseConfig({ IOT_ENDPOINT: ENDPOINT }));
+      const shared = createHandler(parseConfig({ ...COGNITO_ENV, IOT_ENDPOINT: ENDPOINT }));
       statuses.push(keep(await shared(mqttUrlEvent(idTokenClaims('log-frank')))));
       const broken = createHandler(new ConfigurationError('IOT_ENDPOINT', 'is required'));
       statuses.push(keep(await broken(mqttUrlEvent(idTokenClaims('log-gina')))));

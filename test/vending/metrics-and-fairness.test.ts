@@ -11,7 +11,7 @@ import { perUserCredentialSource, type AssumeRoleRequest } from '../../lambda/ve
 import { CredentialsUnavailableError } from '../../lambda/vending/errors.js';
 import { createMetricsWriter, METRICS_NAMESPACE } from '../../lambda/vending/metrics.js';
 import { createRateLimiter } from '../../lambda/vending/rate-limiter.js';
-import { bodyOf, headerOf, idTokenClaims, mqttUrlEvent } from './helpers.js';
+import { COGNITO_ENV, bodyOf, headerOf, idTokenClaims, mqttUrlEvent } from './helpers.js';
 
 const ENDPOINT = 'a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com';
 const ROLE = 'arn:aws:iam::123456789012:role/mqtt-client';
@@ -25,7 +25,7 @@ interface EmfRecord {
 
 /** A handler over a recording STS stand-in, a fake clock, and every line it writes. */
 function makeHandler(env: Record<string, string> = {}, options: { failSts?: 'throttle' } = {}) {
-  const config = parseConfig({ IOT_ENDPOINT: ENDPOINT, CLIENT_ROLE_ARN: ROLE, METRICS_SERVICE: 'prod-mqtt', ...env });
+  const config = parseConfig({ ...COGNITO_ENV, IOT_ENDPOINT: ENDPOINT, CLIENT_ROLE_ARN: ROLE, METRICS_SERVICE: 'prod-mqtt', ...env });
   const clock = { ms: 1_800_000_000_000 };
   const now = () => clock.ms;
   const requests: AssumeRoleRequest[] = [];

@@ -12,7 +12,7 @@ import { createHandler } from '../../lambda/handler.js';
 import { parseConfig } from '../../lambda/vending/config.js';
 import type { RequestLogRecord } from '../../lambda/vending/logger.js';
 import { optionalTool } from '../optional-tool.js';
-import { bodyOf, idTokenClaims, mqttUrlEvent, parseMqttUrl } from './helpers.js';
+import { COGNITO_ENV, bodyOf, idTokenClaims, mqttUrlEvent, parseMqttUrl } from './helpers.js';
 
 const motoServer = optionalTool('moto_server', 'pip install "moto[server]>=5,<6"');
 const hasMoto = motoServer.available;
@@ -51,7 +51,7 @@ afterAll(async () => {
 describe('against moto_server STS', () => {
   it.skipIf(!hasMoto)(`vends a URL signed with a moto session and caches it${motoServer.skipNote}`, async () => {
     const records: RequestLogRecord[] = [];
-    const config = parseConfig({ IOT_ENDPOINT: 'abc123-ats.iot.us-east-1.amazonaws.com', CLIENT_ROLE_ARN: 'arn:aws:iam::123456789012:role/mqtt-client' });
+    const config = parseConfig({ ...COGNITO_ENV, IOT_ENDPOINT: 'abc123-ats.iot.us-east-1.amazonaws.com', CLIENT_ROLE_ARN: 'arn:aws:iam::123456789012:role/mqtt-client' });
     const handler = createHandler(config, { log: (record) => records.push(record) });
     const first = await handler(mqttUrlEvent(idTokenClaims('moto-user')));
     expect(first.statusCode).toBe(200);

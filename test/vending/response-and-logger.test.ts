@@ -5,8 +5,11 @@ import {
   ConfigurationError,
   CredentialsUnavailableError,
   ForbiddenSubjectError,
+  ForeignIssuerError,
+  IdentityProviderUnavailableError,
   InvalidRequestError,
   MissingIdentityError,
+  TokenVerificationError,
 } from '../../lambda/vending/errors.js';
 import { createRequestLogger, describeError } from '../../lambda/vending/logger.js';
 import { createIsoFormatter } from '../../lambda/vending/iso-time.js';
@@ -18,6 +21,9 @@ describe('mapError', () => {
   it.each<[string, unknown, number, string]>([
     ['a bad clientSuffix', new InvalidRequestError('clientSuffix', 'clientSuffix must be 1-32 characters of A-Z a-z 0-9 _ -'), 400, 'invalid_request'],
     ['no identity', new MissingIdentityError('no sub'), 401, 'unauthorized'],
+    ['a foreign issuer', new ForeignIssuerError('iss is another'), 401, 'unauthorized'],
+    ['a bearer token that failed verification', new TokenVerificationError('two tokens'), 401, 'unauthorized'],
+    ["the issuer's keys out of reach", new IdentityProviderUnavailableError('JWKS fetch failed'), 503, 'identity_unavailable'],
     ['an unsafe sub', new ForbiddenSubjectError('sub has *', 'unsafe-characters'), 403, 'forbidden'],
     ['a sub mistakable for a suffixed client ID', new ForbiddenSubjectError('sub is <uuid>-x', 'mistakable-client-id'), 403, 'forbidden'],
     ['a clientSuffix for a non-UUID sub', new InvalidRequestError('clientSuffix', 'clientSuffix is only available to users whose sub is a UUID'), 400, 'invalid_request'],
@@ -47,6 +53,15 @@ describe('mapError', () => {
     expect(bodyOf(unavailable)).toEqual({ error: { code: 'throttled', message: 'Temporary credentials are unavailable; retry later.' } });
     expect(headerOf(errorResponse(mapError(new CredentialsUnavailableError('x', false))), 'retry-after')).toBe('2');
     expect(headerOf(errorResponse(mapError(new MissingIdentityError('x'))), 'retry-after')).toBeUndefined();
+  });
+
+  it('answers each 401 with its own fixed message, and 503 identity_unavailable with Retry-After 2', () => {
+    expect(mapError(new ForeignIssuerError('iss "https://evil.example.com/"')).message).toBe('The token was not issued by the identity provider this service trusts.');
+    expect(mapError(new TokenVerificationError('the token failed verification')).message).toBe('The bearer token could not be verified.');
+    const unavailable = errorResponse(mapError(new IdentityProviderUnavailableError('https://issuer/jwks answered 500')));
+    expect(unavailable.statusCode).toBe(503);
+    expect(headerOf(unavailable, 'retry-after')).toBe('2');
+    expect(bodyOf(unavailable)).toEqual({ error: { code: 'identity_unavailable', message: "The identity provider's keys are unavailable; retry later." } });
   });
 
   it('never shows internals to the caller', () => {
@@ -89,7 +104,7 @@ describe('createOkResponder', () => {
           const region = 'eu-west-1';
           const url = signMqttUrl({ host, region, credentials: { accessKeyId: 'ASIAEXAMPLEEXAMPLE01', secretAccessKey: secret, sessionToken: token } });
           const clientId = suffix === undefined ? sub : `${sub}-${suffix}`;
-          const fields = { url, clientId, expiresAt: '2026-11-29T14:00:00.000Z', endpoint: host, region };
+          const fields = { url, clientId, principalId: sub, expiresAt: '2026-11-29T14:00:00.000Z', endpoint: host, region };
           const result = createOkResponder({ publish, subscribe })(fields, { sub, groups });
           expect(result.body).toBe(JSON.stringify({ ...fields, topics: topicsOf({ publish, subscribe }, sub, groups) }));
         },
@@ -100,13 +115,13 @@ describe('createOkResponder', () => {
 
   it('substitutes ${sub} in the topics, keeps template order and drops repeated templates', () => {
     const respond = createOkResponder({ publish: ['a/${sub}/b', 'x/${sub}', 'a/${sub}/b'], subscribe: ['c/${sub}/#'] });
-    const fields = { url: 'wss://h/mqtt', clientId: 'u1', expiresAt: '2026-01-01T00:00:00.000Z', endpoint: 'h', region: 'eu-west-1' };
+    const fields = { url: 'wss://h/mqtt', clientId: 'u1', principalId: 'u1', expiresAt: '2026-01-01T00:00:00.000Z', endpoint: 'h', region: 'eu-west-1' };
     expect(bodyOf(respond(fields, { sub: 'u1', groups: [] }))['topics']).toEqual({ publish: ['a/u1/b', 'x/u1'], subscribe: ['c/u1/#'] });
   });
 
   it('lists one entry per eligible group and shared templates as written, nothing for a group template without groups', () => {
     const respond = createOkResponder({ publish: ['users/${sub}/*', 'rooms/${group}/*', 'lobby/*'], subscribe: ['rooms/${group}/*', 'telemetry/*'] });
-    const fields = { url: 'wss://h/mqtt', clientId: 'u1', expiresAt: '2026-01-01T00:00:00.000Z', endpoint: 'h', region: 'eu-west-1' };
+    const fields = { url: 'wss://h/mqtt', clientId: 'u1', principalId: 'u1', expiresAt: '2026-01-01T00:00:00.000Z', endpoint: 'h', region: 'eu-west-1' };
     expect(bodyOf(respond(fields, { sub: 'u1', groups: ['team-a', 'team-b'] }))['topics']).toEqual({
       publish: ['users/u1/*', 'rooms/team-a/*', 'rooms/team-b/*', 'lobby/*'],
       subscribe: ['rooms/team-a/*', 'rooms/team-b/*', 'telemetry/*'],
@@ -116,7 +131,7 @@ describe('createOkResponder', () => {
 
   it('remembers topics per sub and group set, never across them, and forgets the least recent past its size', () => {
     const respond = createOkResponder({ publish: ['users/${sub}/*', 'rooms/${group}/*'], subscribe: ['rooms/${group}/*'] }, 2);
-    const fields = { url: 'wss://h/mqtt', clientId: 'u1', expiresAt: '2026-01-01T00:00:00.000Z', endpoint: 'h', region: 'eu-west-1' };
+    const fields = { url: 'wss://h/mqtt', clientId: 'u1', principalId: 'u1', expiresAt: '2026-01-01T00:00:00.000Z', endpoint: 'h', region: 'eu-west-1' };
     const topics = (sub: string, groups: string[]) => bodyOf(respond(fields, { sub, groups }))['topics'];
     expect(topics('u1', ['a'])).toEqual({ publish: ['users/u1/*', 'rooms/a/*'], subscribe: ['rooms/a/*'] });
     expect(topics('u1', ['a', 'b'])).toEqual({ publish: ['users/u1/*', 'rooms/a/*', 'rooms/b/*'], subscribe: ['rooms/a/*', 'rooms/b/*'] });
@@ -127,7 +142,7 @@ describe('createOkResponder', () => {
 
   it('answers 200 with no-store, each response with its own headers object', () => {
     const respond = createOkResponder({ publish: ['users/${sub}/*'], subscribe: [] });
-    const fields = { url: 'wss://h/mqtt', clientId: 'a', expiresAt: '2026-01-01T00:00:00.000Z', endpoint: 'h', region: 'eu-west-1' };
+    const fields = { url: 'wss://h/mqtt', clientId: 'a', principalId: 'a', expiresAt: '2026-01-01T00:00:00.000Z', endpoint: 'h', region: 'eu-west-1' };
     const first = respond(fields, { sub: 'a', groups: [] });
     expect(first.statusCode).toBe(200);
     expect(headerOf(first, 'cache-control')).toBe('no-store');

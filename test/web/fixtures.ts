@@ -34,6 +34,7 @@ export function vendedBody(options: {
   return {
     url: `${scheme}://${host}/mqtt?${query.toString()}`,
     clientId: options.clientId ?? 'user-1',
+    principalId: 'user-1',
     expiresAt: new Date(options.signedAt.getTime() + ttl * 1000).toISOString(),
     endpoint: host,
     region: 'eu-west-1',

@@ -72,3 +72,19 @@ describe('parseVendedMqttUrl', () => {
     },
   );
 });
+
+describe('parseVendedMqttUrl principalId', () => {
+  const body = (fields: Record<string, unknown>): unknown => ({ ...vendedBody({ signedAt: new Date('2026-01-01T00:00:00Z') }), ...fields });
+
+  it('keeps the principal ID, which the client ID equals or starts with followed by "-"', () => {
+    expect(parseVendedMqttUrl(body({ clientId: 'p-1', principalId: 'p-1' })).principalId).toBe('p-1');
+    expect(parseVendedMqttUrl(body({ clientId: 'p-1-tab', principalId: 'p-1' })).principalId).toBe('p-1');
+  });
+
+  it('refuses an answer without one, or whose client ID is somebody else\'s', () => {
+    expect(() => parseVendedMqttUrl(body({ principalId: undefined }))).toThrow('principalId');
+    expect(() => parseVendedMqttUrl(body({ principalId: '' }))).toThrow('principalId');
+    expect(() => parseVendedMqttUrl(body({ clientId: 'p-10', principalId: 'p-1' }))).toThrow('"clientId" does not start with "principalId"');
+    expect(() => parseVendedMqttUrl(body({ clientId: 'xp-1', principalId: 'p-1' }))).toThrow('"clientId" does not start with "principalId"');
+  });
+});

@@ -12,7 +12,7 @@ import type { CredentialSource } from '../../lambda/vending/credentials.js';
 import { CredentialsUnavailableError } from '../../lambda/vending/errors.js';
 import { vendMqttUrl } from '../../web/vend-mqtt-url.js';
 import { parseVendedMqttUrl, receiveMqttUrl } from '../../web/vended-url.js';
-import { idTokenClaims, mqttUrlEvent } from '../vending/helpers.js';
+import { COGNITO_ENV, idTokenClaims, mqttUrlEvent } from '../vending/helpers.js';
 
 const SIGNED_AT = Date.parse('2024-05-01T12:00:00Z');
 // A user-pool sub is a UUID (the API allows client ID suffixes only for such subs).
@@ -27,7 +27,7 @@ const fixedCredentials: CredentialSource = {
 };
 
 function handlerFor(env: Record<string, string>, credentials: CredentialSource = fixedCredentials) {
-  return createHandler(parseConfig(env), { credentials, now: () => SIGNED_AT, log: () => undefined });
+  return createHandler(parseConfig({ ...COGNITO_ENV, ...env }), { credentials, now: () => SIGNED_AT, log: () => undefined });
 }
 
 /** The body of one handler answer for {@link SUB}. */

@@ -11,8 +11,10 @@
 import { ClientIdConflictError, connectMqtt, VendingError, type FetchLike, type MqttConnection } from '../connect-mqtt.js';
 import { clockTime, OutageWatch, outageText, reconnectedText, urlText } from './connection-watch.js';
 import { describeGrants } from './grants.js';
+import { showIdentity } from './identity-panel.js';
 import { describeError, feeds, grantsPanel, log, setStatus, ui } from './page.js';
 import { closeIsExplained, connectionRestored, forgetLastPublish, reportPublishRefusal, resetPubSub, showMessage } from './pubsub-panel.js';
+import { isOidcSettings } from './settings.js';
 import { demo, render, setState } from './state.js';
 
 /** Whether the current connection has been connected before (a later `connect` is a reconnect). */
@@ -48,7 +50,9 @@ export function showConnectionDetails(current: MqttConnection | undefined): void
   ui.endpoint.textContent = current ? `${current.endpoint} (${current.region})` : '–';
   ui.currentUrl.textContent = urlText(current?.currentUrl);
   const claims = demo.session?.claims;
-  demo.grants = current && claims ? describeGrants(current.topics, { sub: claims.sub, groups: claims.groups ?? [] }) : [];
+  // The grants hold the principal where the template says `${sub}`: the API's word for it first.
+  const principal = current?.principalId ?? demo.principalId ?? claims?.sub;
+  demo.grants = current && claims && principal !== undefined ? describeGrants(current.topics, { sub: principal, groups: claims.groups ?? [] }) : [];
   grantsPanel.show(current ? demo.grants : undefined);
 }
 
@@ -85,6 +89,8 @@ export async function connect(): Promise<void> {
     return;
   }
   demo.connection = current;
+  if (isOidcSettings(settings)) showIdentity(session.claims.sub, current.principalId, 'api');
+  else demo.principalId = current.principalId;
   connectedOnce = false;
   lostAt = undefined;
   resetPubSub();
@@ -206,16 +212,19 @@ export function dropConnection(): void {
   if (current.resume) void sendWhileAway(current);
 }
 
-/** The topic `users/<sub>/missed` of the first private publish grant (`…/<sub>/*`), if there is one. */
-function missedTopic(current: MqttConnection, sub: string): string | undefined {
-  const grant = current.topics.publish.find((pattern) => pattern.endsWith(`/${sub}/*`));
+/**
+ * The topic `users/<principal>/missed` of the first private publish grant (`…/<principal>/*`), if
+ * there is one.
+ */
+function missedTopic(current: MqttConnection): string | undefined {
+  const grant = current.topics.publish.find((pattern) => pattern.endsWith(`/${current.principalId}/*`));
   return grant === undefined ? undefined : `${grant.slice(0, -1)}missed`;
 }
 
 async function sendWhileAway(current: MqttConnection): Promise<void> {
   const { session, settings } = demo;
   if (session === undefined || settings === undefined) return;
-  const topic = missedTopic(current, session.claims.sub);
+  const topic = missedTopic(current);
   if (topic === undefined) return;
   let sender: MqttConnection | undefined;
   try {

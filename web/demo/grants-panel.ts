@@ -15,7 +15,7 @@ export interface GrantActions {
 }
 
 const TITLES: Readonly<Record<GrantKind, { readonly title: string; readonly who: string; readonly none: string }>> = {
-  private: { title: 'Private namespace', who: 'Only you (your sub).', none: 'None granted.' },
+  private: { title: 'Private namespace', who: 'Only you (your sub, or the principal ID derived from it).', none: 'None granted.' },
   group: { title: 'Group rooms', who: 'You and the other members of each of your groups.', none: 'None: you are in no group this stack grants rooms for.' },
   shared: { title: 'Shared', who: 'Every signed-in user publishes and receives here.', none: 'None granted.' },
   'read-only': { title: 'Read-only feeds', who: 'Every signed-in user receives; no user may publish (devices do).', none: 'None granted.' },

@@ -2,10 +2,12 @@
  * What the page makes of the `topics` a vended URL lists: which kind of grant each one is, and which
  * MQTT filter and topic to offer for it. Pure (no DOM), so the rules are easy to read in one place.
  *
- * The API lists grants with every variable already filled in (`users/<sub>/*`, `rooms/team-a/*`,
- * `lobby/*`), so the page infers the kind back from the signed-in user's own `sub` and groups:
- * - a topic with the user's `sub` as a level is the **private namespace**;
- * - one with one of the user's groups (`cognito:groups`) as a level is a **group room**;
+ * The API lists grants with every variable already filled in (`users/<principal>/*`,
+ * `rooms/team-a/*`, `lobby/*`), so the page infers the kind back from the signed-in user's own
+ * principal (the Cognito `sub`, or with another OIDC issuer the principal ID) and groups:
+ * - a topic with the user's principal as a level is the **private namespace**;
+ * - one with one of the user's groups (`cognito:groups`, or the issuer's groups claim) as a level
+ *   is a **group room**;
  * - any other is **shared** by every signed-in user; a shared one the user may subscribe to but
  *   not publish to is a **read-only feed** (such as a device's telemetry).
  * The inference is for display only: AWS IoT (or the local gateway) decides what is allowed.
@@ -38,9 +40,9 @@ export interface GrantView {
 
 /** Who is signed in: what the kinds are inferred from. */
 export interface GrantOwner {
-  /** The token's `sub`. */
+  /** What `${sub}` stands for: the token's `sub` with Cognito, the principal ID with another issuer. */
   readonly sub: string;
-  /** The token's `cognito:groups` (empty when it has none). */
+  /** The token's groups, `cognito:groups` or the issuer's groups claim (empty when it has none). */
   readonly groups: readonly string[];
 }
 

@@ -1,21 +1,26 @@
 /**
- * The demo page: sign in with Cognito (or the local stack's stand-in), vend a URL and connect with
- * `connectMqtt`, see the grants by kind (private namespace, group rooms, shared, read-only feeds),
- * subscribe, publish and watch the log and the feeds. Bundled by esbuild to `/app.js`.
- * Everything that comes from the network is rendered with `textContent`.
+ * The demo page: sign in with Cognito (or the local stack's stand-in), or at the local stack's OIDC
+ * issuer in its OIDC mode, vend a URL and connect with `connectMqtt`, see the grants by kind
+ * (private namespace, group rooms, shared, read-only feeds), subscribe, publish and watch the log
+ * and the feeds. Bundled by esbuild to `/app.js`. Everything that comes from the network is rendered
+ * with `textContent`.
  *
- * This file signs in and out and wires the panels: `connection-panel.ts` (connect, reconnects, the
- * vend count, "Drop connection"), `pubsub-panel.ts` (subscribe, publish, refusals),
- * `settings-panel.ts` (a deployed stack's outputs); `page.ts` holds the elements, `state.ts` what
- * the page knows.
+ * This file signs in and out (`cognito-session.ts`, `oidc-session.ts`; in OIDC mode
+ * `identity-panel.ts` shows the raw sub beside the principal ID the topics use) and wires the
+ * panels: `connection-panel.ts` (connect, reconnects, the vend count, "Drop connection"),
+ * `pubsub-panel.ts` (subscribe, publish, refusals), `settings-panel.ts` (a deployed stack's
+ * outputs); `page.ts` holds the elements, `state.ts` what the page knows.
  */
 import { CognitoSession } from './cognito-session.js';
 import { connect, disconnect, dropConnection, showConnectionDetails } from './connection-panel.js';
+import { clearIdentity, showIdentity } from './identity-panel.js';
+import { OidcSession } from './oidc-session.js';
 import { describeError, feeds, grantActions, log, onSubmit, setStatus, ui } from './page.js';
+import { derivePrincipalId } from './principal-id.js';
 import { publish, resetPubSub, subscribe } from './pubsub-panel.js';
-import { resolveSettings, takeProposedOutputs } from './settings.js';
+import { isOidcSettings, resolveSettings, takeProposedOutputs } from './settings.js';
 import { showNoSettings, showProposal, showSettings, wireSettingsPanel } from './settings-panel.js';
-import { demo, render, setState } from './state.js';
+import { demo, render, setState, type DemoSession } from './state.js';
 
 async function signIn(): Promise<void> {
   const { settings } = demo;
@@ -23,9 +28,11 @@ async function signIn(): Promise<void> {
   const username = ui.username.value.trim();
   setStatus(ui.authStatus, 'Signing in…');
   ui.signInButton.disabled = true;
-  let session: CognitoSession;
+  let session: DemoSession;
   try {
-    session = await CognitoSession.signIn(settings.cognitoUrl, settings.userPoolClientId, username, ui.password.value);
+    session = isOidcSettings(settings)
+      ? await OidcSession.signIn(settings.oidc, username, ui.password.value)
+      : await CognitoSession.signIn(settings.cognitoUrl, settings.userPoolClientId, username, ui.password.value);
   } catch (error) {
     setStatus(ui.authStatus, `Sign-in failed: ${describeError(error)}`, 'error');
     render();
@@ -35,9 +42,19 @@ async function signIn(): Promise<void> {
   }
   demo.session = session;
   const { sub } = session.claims;
+  // What `${sub}` stands for in the grants: the sub itself with Cognito, a derived UUID otherwise.
+  let principal: string | undefined = sub;
+  if (isOidcSettings(settings)) {
+    principal = await derivePrincipalId(settings.oidc.issuer, sub).catch(() => undefined);
+    showIdentity(sub, principal, principal === undefined ? 'unknown' : 'computed');
+  } else {
+    demo.principalId = sub;
+  }
   setStatus(ui.authStatus, `Signed in as ${session.claims.username ?? username} (sub ${sub})`, 'ok');
-  ui.subscribeTopic.value = `users/${sub}/#`;
-  ui.publishTopic.value = `users/${sub}/chat`;
+  if (principal !== undefined) {
+    ui.subscribeTopic.value = `users/${principal}/#`;
+    ui.publishTopic.value = `users/${principal}/chat`;
+  }
   setState('disconnected');
 }
 
@@ -57,6 +74,7 @@ function clearUserState(): void {
 async function signOut(): Promise<void> {
   await disconnect();
   demo.session = undefined;
+  clearIdentity();
   clearUserState();
   setStatus(ui.authStatus, 'Signed out');
   setState('signed-out');

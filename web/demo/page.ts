@@ -8,6 +8,7 @@ import { CognitoAuthError } from './cognito-session.js';
 import { FeedPanel } from './feed-panel.js';
 import { GrantsPanel, type GrantActions } from './grants-panel.js';
 import { MessageLog } from './message-log.js';
+import { OidcAuthError } from './oidc-session.js';
 
 /** Looks an element up by id and checks its type. */
 function element<T extends HTMLElement>(id: string, type: { new (): T; prototype: T }): T {
@@ -22,9 +23,15 @@ export const ui = {
   username: element('username', HTMLInputElement),
   password: element('password', HTMLInputElement),
   passwordHint: element('password-hint', HTMLParagraphElement),
+  oidcHint: element('oidc-hint', HTMLParagraphElement),
   signInButton: element('sign-in-button', HTMLButtonElement),
   signOutButton: element('sign-out-button', HTMLButtonElement),
   authStatus: element('auth-status', HTMLParagraphElement),
+  identityDetails: element('identity-details', HTMLDListElement),
+  rawSub: element('raw-sub', HTMLElement),
+  principalId: element('principal-id', HTMLElement),
+  principalSource: element('principal-source', HTMLElement),
+  identityHint: element('identity-hint', HTMLParagraphElement),
   connectForm: element('connect-form', HTMLFormElement),
   clientSuffix: element('client-suffix', HTMLInputElement),
   resume: element('resume', HTMLInputElement),
@@ -84,7 +91,7 @@ export function describeError(error: unknown): string {
     const detail = error.status === 0 ? '' : ` (HTTP ${error.status}${error.apiCode === undefined ? '' : `, ${error.apiCode}`})`;
     return `${error.code}${detail}: ${error.message}`;
   }
-  if (error instanceof CognitoAuthError) return `${error.type}: ${error.message}`;
+  if (error instanceof CognitoAuthError || error instanceof OidcAuthError) return `${error.type}: ${error.message}`;
   return error instanceof Error ? error.message : String(error);
 }
 

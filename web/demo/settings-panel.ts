@@ -4,7 +4,7 @@
  * stack" (see `settings.ts` for why).
  */
 import { describeError, onSubmit, setStatus, ui } from './page.js';
-import { deployedSettings, forgetDeployedOutputs, saveDeployedOutputs, type DemoSettings, type DeployedOutputs } from './settings.js';
+import { deployedSettings, forgetDeployedOutputs, isOidcSettings, saveDeployedOutputs, type DemoSettings, type DeployedOutputs } from './settings.js';
 import { demo, render } from './state.js';
 
 /** Outputs a link proposed, pre-filled in the settings form until the user confirms or leaves. */
@@ -20,7 +20,7 @@ function settingsFormOutputs(): DeployedOutputs {
  * @returns why the values are invalid, or `undefined`
  */
 function renderProposalTarget(): string | undefined {
-  let target: DemoSettings;
+  let target: ReturnType<typeof deployedSettings>;
   try {
     target = deployedSettings(settingsFormOutputs());
   } catch (error) {
@@ -47,7 +47,12 @@ export function showProposal(outputs: DeployedOutputs): void {
 /** Uses `current` as the page's stack and says which it is. */
 export function showSettings(current: DemoSettings): void {
   demo.settings = current;
-  if (current.mode === 'local') {
+  if (isOidcSettings(current)) {
+    // Still "Local stack" first: the banner says where the page talks to, then how users sign in.
+    ui.modeBanner.textContent = `Local stack · OIDC issuer ${current.oidc.issuer} · ${current.apiUrl}`;
+    ui.passwordHint.hidden = false;
+    ui.oidcHint.hidden = false;
+  } else if (current.mode === 'local') {
     ui.modeBanner.textContent = `Local stack · ${current.apiUrl}`;
     ui.passwordHint.hidden = false;
   } else {

@@ -1,7 +1,8 @@
 /**
- * Where the demo page talks to. By default the local stack that served it (`/config.json`); a
- * deployed stack once the user has confirmed its CDK outputs in the settings form, after which they
- * are kept in localStorage so a reload stays on the same stack.
+ * Where the demo page talks to. By default the local stack that served it (`/config.json`, which in
+ * the stack's OIDC mode names its issuer and token endpoint instead of a Cognito pool); a deployed
+ * stack once the user has confirmed its CDK outputs in the settings form, after which they are kept
+ * in localStorage so a reload stays on the same stack.
  *
  * A link may carry outputs in its query string (`?apiUrl=…&clientId=…&region=…`), but they are only
  * a proposal: pre-filled into the form, never used or saved until the user presses "Use this stack".
@@ -13,8 +14,11 @@ import { validateRegion } from '../../lambda/signing/validate.js';
 import { ConnectMqttOptionError } from '../errors.js';
 import { vendingRequestUrl } from '../vend-mqtt-url.js';
 
-/** The page's view of one stack. */
-export interface DemoSettings {
+/** The page's view of one stack: users sign in with a Cognito user pool, or at an OIDC issuer. */
+export type DemoSettings = CognitoDemoSettings | OidcDemoSettings;
+
+/** A stack whose users sign in with a Cognito user pool (`InitiateAuth`). */
+export interface CognitoDemoSettings {
   /** The vending API's base URL (CDK output `ApiUrl`). */
   readonly apiUrl: string;
   /** Where `InitiateAuth` is POSTed. */
@@ -25,6 +29,42 @@ export interface DemoSettings {
   readonly region: string;
   /** `local`: the local stack; `deployed`: an AWS deployment. */
   readonly mode: 'local' | 'deployed';
+}
+
+/**
+ * The local stack in OIDC mode (`npm run dev -- --oidc`): users sign in at its OIDC issuer with the
+ * password grant. Only the local stack offers this; a deployed stack is used through its Cognito
+ * outputs, or through the app's own sign-in with its provider's SDK.
+ */
+export interface OidcDemoSettings {
+  /** The vending API's base URL. */
+  readonly apiUrl: string;
+  /** The stack's region. */
+  readonly region: string;
+  readonly mode: 'local';
+  /** Where and how to sign in. */
+  readonly oidc: OidcSignInSettings;
+}
+
+/** The local OIDC issuer, as `/config.json` describes it. */
+export interface OidcSignInSettings {
+  /** The exact `iss` of its tokens (trailing slash included): principal IDs derive from it. */
+  readonly issuer: string;
+  /** The token endpoint the password grant is POSTed to (same origin as the page). */
+  readonly tokenUrl: string;
+  /** The app's client id. */
+  readonly clientId: string;
+  /** The API identifier, sent as `audience` (Auth0's parameter) so access tokens are for it. */
+  readonly audience: string;
+  /** The scopes to ask for (space-separated), the route's required scopes among them. */
+  readonly scope: string;
+  /** The claim holding the user's groups (a JSON array in the token). */
+  readonly groupsClaim: string;
+}
+
+/** Whether users of this stack sign in at an OIDC issuer. */
+export function isOidcSettings(settings: DemoSettings): settings is OidcDemoSettings {
+  return 'oidc' in settings;
 }
 
 /** The CDK outputs a deployed stack is described by. */
@@ -66,7 +106,7 @@ export function cognitoEndpoint(region: string): string {
  * query, fragment or user info); the region follows the signer's rule.
  * @throws Error naming the field and the value received (an API URL's user info masked)
  */
-export function deployedSettings(outputs: DeployedOutputs): DemoSettings {
+export function deployedSettings(outputs: DeployedOutputs): CognitoDemoSettings {
   const apiUrl = outputs.apiUrl.trim();
   try {
     vendingRequestUrl(apiUrl, undefined);
@@ -110,11 +150,25 @@ function storedOutputs(): DeployedOutputs | undefined {
   return undefined;
 }
 
+/** The `oidc` block of `/config.json`, checked. */
+function oidcSignIn(value: unknown): OidcSignInSettings {
+  const block = (typeof value === 'object' && value !== null ? value : {}) as Partial<Record<keyof OidcSignInSettings, unknown>>;
+  const { issuer, tokenUrl, clientId, audience, scope, groupsClaim } = block;
+  if (typeof issuer !== 'string' || typeof tokenUrl !== 'string' || typeof clientId !== 'string' || typeof audience !== 'string' || typeof scope !== 'string' || typeof groupsClaim !== 'string') {
+    throw new Error('/config.json says identity "oidc" but its oidc block lacks issuer, tokenUrl, clientId, audience, scope or groupsClaim');
+  }
+  return { issuer, tokenUrl, clientId, audience, scope, groupsClaim };
+}
+
 async function localSettings(): Promise<DemoSettings> {
   const response = await fetch('/config.json', { cache: 'no-store' });
   if (!response.ok) throw new Error(`/config.json answered HTTP ${response.status}`);
-  const config = (await response.json()) as Partial<Record<keyof DemoSettings, unknown>>;
+  const config = (await response.json()) as Partial<Record<keyof CognitoDemoSettings | 'identity' | 'oidc', unknown>>;
   const { apiUrl, cognitoUrl, userPoolClientId, region, mode } = config;
+  if (config.identity === 'oidc') {
+    if (typeof apiUrl !== 'string' || typeof region !== 'string') throw new Error('/config.json lacks apiUrl or region');
+    return { apiUrl, region, mode: 'local', oidc: oidcSignIn(config.oidc) };
+  }
   if (typeof apiUrl !== 'string' || typeof cognitoUrl !== 'string' || typeof userPoolClientId !== 'string' || typeof region !== 'string') {
     throw new Error('/config.json lacks apiUrl, cognitoUrl, userPoolClientId or region');
   }
