@@ -11,5 +11,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Two files at a time on a 2-core machine (vitest's default leaves one core free, so one file at
+    // a time): many files mostly wait (browser tabs held open for 30 s, reconnect jitter, synth
+    // children), and their waits overlap instead of adding up.
+    maxWorkers: 2,
   },
 });
