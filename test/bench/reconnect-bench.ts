@@ -11,7 +11,7 @@
  * capacity (connected tabs per request/s of the stage throttle) and the cost per 100,000 connected
  * tabs at docs/operations.md's $1.95 per million vends.
  */
-import { simulateTab, VirtualClock } from '../web/simulated-mqtt.js';
+import { seeded, simulateTab, VirtualClock } from '../web/simulated-mqtt.js';
 
 const HOUR_MS = 3_600_000;
 /** docs/operations.md: cost per million vended URLs (HTTP API, Lambda, logs, transfer; us-east-1). */
@@ -20,18 +20,6 @@ export const COST_PER_MILLION_VENDS_USD = 1.95;
 export const STAGE_THROTTLE_RPS = 50;
 /** AWS IoT closes a WebSocket connection after 24 hours. */
 const MAX_CONNECTION_MS = 24 * HOUR_MS;
-
-/** Mulberry32: a small seeded PRNG, so the drop times (and the jitter) are the same on every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** One scenario's result. */
 export interface TabHourFigures {

@@ -9,19 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { WAKE_PING_TIMEOUT_MS } from '../../web/connect-gate.js';
 import { VendingError } from '../../web/errors.js';
 import { HERD_JITTER_WINDOW_MS } from '../../web/refresh-schedule.js';
-import { simulateTab, VirtualClock, type SimulatedTab } from './simulated-mqtt.js';
-
-/** A seeded generator (mulberry32), so that every run draws the same jitters. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+import { seeded, simulateTab, VirtualClock, type SimulatedTab } from './simulated-mqtt.js';
 
 /** The local time of each tab's next `connect`. */
 function connectTimes(clock: VirtualClock, tabs: readonly SimulatedTab[]): number[] {

@@ -14,6 +14,18 @@ import { UrlSupply } from '../../web/url-supply.js';
 import { receiveMqttUrl } from '../../web/vended-url.js';
 import { vendedBody } from './fixtures.js';
 
+/** Mulberry32: a small seeded PRNG, so that simulated drops and jitter are the same on every run (the gate tests and the reconnect benchmark). */
+export function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
 /** Lets every pending promise continuation run. */
 function settle(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
