@@ -107,7 +107,7 @@ export function createHandler(config: VendingConfig | ConfigurationError, depend
         groups = read instanceof Promise ? await read : read;
       }
       const grantee = { sub, groups: groups?.eligible ?? [] };
-      const scoped = await credentials.credentialsFor(grantee);
+      const scoped = credentials.cachedCredentialsFor?.(grantee) ?? (await credentials.credentialsFor(grantee));
       cache = scoped.lookup;
       // X-Amz-Date has whole seconds, and the URL's validity counts from it.
       const signedAtMs = Math.floor(now() / 1000) * 1000;

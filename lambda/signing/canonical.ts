@@ -33,16 +33,32 @@ export function credentialScope(dateStamp: string, region: string, service: stri
   return `${dateStamp}/${region}/${service}/aws4_request`;
 }
 
+// The last credential scope encoded, and its encoding: a scope changes once a day per region and
+// service, while encoding the whole credential again cost as much as hashing the canonical request.
+let lastScope: { readonly scope: string; readonly encoded: string } | undefined;
+
+/**
+ * `X-Amz-Credential`'s value, `<access key id>/<scope>`, RFC 3986-encoded. Percent-encoding works
+ * character by character, so encoding the two parts apart and joining them with an encoded `/` gives
+ * the same text as encoding the whole; the scope's encoding is kept from the previous call.
+ */
+export function encodedCredential(accessKeyId: string, scope: string): string {
+  // Stryker disable next-line ConditionalExpression: encoding the scope again on every call (`true`) gives the same text; only the time differs
+  if (lastScope?.scope !== scope) lastScope = { scope, encoded: encodeRfc3986(scope) };
+  return `${encodeRfc3986(accessKeyId)}%2F${lastScope.encoded}`;
+}
+
 /**
  * The canonical query of a presigned request with `host` as its only signed header: the `X-Amz-*`
  * parameters, each RFC 3986-encoded, sorted by name and joined with `&`. They are written out in
  * their sorted order (Algorithm < Credential < Date < Expires < SignedHeaders) rather than sorted at
- * run time, because this runs once per URL and a generic sort costs more than the rest of the query. Only the credential needs encoding (its `/`); the date and
- * the expiry are digits. `expiresIn` undefined leaves `X-Amz-Expires` out.
+ * run time, because this runs once per URL and a generic sort costs more than the rest of the query.
+ * Only the credential needs encoding (its `/`), which the caller did ({@link encodedCredential}); the
+ * date and the expiry are digits. `expiresIn` undefined leaves `X-Amz-Expires` out.
  */
-export function canonicalPresignQuery(credential: string, amzDate: string, expiresIn: number | undefined): string {
+export function canonicalPresignQuery(encodedCredentialValue: string, amzDate: string, expiresIn: number | undefined): string {
   const expires = expiresIn === undefined ? '' : `&X-Amz-Expires=${expiresIn}`;
-  return `X-Amz-Algorithm=${ALGORITHM}&X-Amz-Credential=${encodeRfc3986(credential)}&X-Amz-Date=${amzDate}${expires}&X-Amz-SignedHeaders=host`;
+  return `X-Amz-Algorithm=${ALGORITHM}&X-Amz-Credential=${encodedCredentialValue}&X-Amz-Date=${amzDate}${expires}&X-Amz-SignedHeaders=host`;
 }
 
 /** The parts of a canonical request whose only signed header is `host`. */

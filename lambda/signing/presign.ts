@@ -7,6 +7,7 @@ import {
   canonicalPresignQuery,
   canonicalRequest,
   credentialScope,
+  encodedCredential,
   stringToSign,
   toAmzDate,
 } from './canonical.js';
@@ -56,7 +57,7 @@ export function presign(request: PresignRequest): PresignResult {
   const amzDate = toAmzDate(request.signingDate);
   const dateStamp = amzDate.slice(0, 8);
   const scope = credentialScope(dateStamp, request.region, request.service);
-  const query = canonicalPresignQuery(`${request.accessKeyId}/${scope}`, amzDate, request.expiresIn);
+  const query = canonicalPresignQuery(encodedCredential(request.accessKeyId, scope), amzDate, request.expiresIn);
   const canonical = canonicalRequest({
     method: request.method,
     path: request.path,

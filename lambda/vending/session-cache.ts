@@ -74,6 +74,16 @@ export class SessionCache<T extends Expiring> {
   }
 
   /**
+   * The cached value for `key` when it still has `minRemainingMs` to live, else `undefined`; never
+   * loads. A warm request takes its session from here without a promise or an await.
+   */
+  peek(key: string, minRemainingMs: number): T | undefined {
+    // The lookup counts as a use even when the entry is too old to serve; a successful load replaces it.
+    const cached = this.#entries.get(key);
+    return cached !== undefined && cached.expiresAtMs - this.#now() >= minRemainingMs ? cached : undefined;
+  }
+
+  /**
    * Returns the cached value for `key` when at least `minRemainingMs` of it remains; otherwise joins
    * the load in flight for `key`, or starts one with `load`.
    *
@@ -81,9 +91,8 @@ export class SessionCache<T extends Expiring> {
    * @throws `waitTimeoutError()` when the load takes longer than `maxWaitMs`; the load stays in flight
    */
   async get(key: string, minRemainingMs: number, load: () => Promise<T>): Promise<CacheLookup<T>> {
-    // The lookup counts as a use even when the entry is too old to serve; a successful load replaces it.
-    const cached = this.#entries.get(key);
-    if (cached !== undefined && cached.expiresAtMs - this.#now() >= minRemainingMs) return { value: cached, hit: true };
+    const cached = this.peek(key, minRemainingMs);
+    if (cached !== undefined) return { value: cached, hit: true };
     let pending = this.#inFlight.get(key);
     if (pending === undefined) {
       // Starting the load in a microtask keeps a synchronous throw from settling before the promise

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toAmzDate } from '../../lambda/signing/canonical.js';
 import { regionFromIotEndpoint } from '../../lambda/signing/region.js';
@@ -95,11 +96,22 @@ function referenceCanonicalQuery(params: Readonly<Record<string, string>>): stri
 
 describe('canonicalPresignQuery', () => {
   it('equals the by-the-book canonical query of the same parameters', async () => {
-    const { canonicalPresignQuery } = await import('../../lambda/signing/canonical.js');
+    const { canonicalPresignQuery, encodedCredential } = await import('../../lambda/signing/canonical.js');
     const credential = 'AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/iotdevicegateway/aws4_request';
     const params = { 'X-Amz-SignedHeaders': 'host', 'X-Amz-Credential': credential, 'X-Amz-Algorithm': 'AWS4-HMAC-SHA256', 'X-Amz-Date': '20130524T000000Z' };
-    expect(canonicalPresignQuery(credential, '20130524T000000Z', undefined)).toBe(referenceCanonicalQuery(params));
-    expect(canonicalPresignQuery(credential, '20130524T000000Z', 300)).toBe(referenceCanonicalQuery({ ...params, 'X-Amz-Expires': '300' }));
+    const encoded = encodedCredential('AKIAIOSFODNN7EXAMPLE', '20130524/us-east-1/iotdevicegateway/aws4_request');
+    expect(canonicalPresignQuery(encoded, '20130524T000000Z', undefined)).toBe(referenceCanonicalQuery(params));
+    expect(canonicalPresignQuery(encoded, '20130524T000000Z', 300)).toBe(referenceCanonicalQuery({ ...params, 'X-Amz-Expires': '300' }));
+  });
+
+  it('encodes a credential as the whole text would be, whichever scope came before (fast-check)', async () => {
+    const { encodedCredential } = await import('../../lambda/signing/canonical.js');
+    const part = fc.string({ unit: 'grapheme', maxLength: 24 });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(part, fc.oneof(fc.constantFrom('20130524/us-east-1/s3/aws4_request', '20130525/us-east-1/s3/aws4_request', 'a b/!*()/ü'), part)), { minLength: 1, maxLength: 6 }), (calls) => {
+        for (const [accessKeyId, scope] of calls) expect(encodedCredential(accessKeyId, scope)).toBe(encodeRfc3986(`${accessKeyId}/${scope}`));
+      }),
+    );
   });
 });
 
@@ -119,6 +131,48 @@ describe('LruMap', () => {
     expect(map.size).toBe(2);
     expect(map.get('a')).toBe(10);
     expect(() => new LruMap(1.5)).toThrow(/positive integer \(received 1.5\)/);
+  });
+
+  it('behaves as a reference LRU under any sequence of gets and sets (fast-check)', async () => {
+    const { LruMap } = await import('../../lambda/signing/lru-map.js');
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('get' as const), key: fc.integer({ min: 0, max: 7 }) }),
+      fc.record({ kind: fc.constant('set' as const), key: fc.integer({ min: 0, max: 7 }), value: fc.integer() }),
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 5 }), fc.array(op, { maxLength: 60 }), (bound, ops) => {
+        const map = new LruMap<number, number>(bound);
+        // The model: keys from least to most recently used, and their values.
+        const order: number[] = [];
+        const values = new Map<number, number>();
+        const touch = (key: number): void => {
+          const at = order.indexOf(key);
+          if (at >= 0) order.splice(at, 1);
+          order.push(key);
+        };
+        for (const step of ops) {
+          if (step.kind === 'get') {
+            expect(map.get(step.key)).toBe(values.get(step.key));
+            if (values.has(step.key)) touch(step.key);
+          } else {
+            map.set(step.key, step.value);
+            values.set(step.key, step.value);
+            touch(step.key);
+            if (order.length > bound) values.delete(order.shift() as number);
+          }
+          expect(map.size).toBe(order.length);
+        }
+        // Every key the model holds is there; every other key is gone (gets in model order keep it).
+        for (const key of [...order]) expect(map.get(key)).toBe(values.get(key));
+        for (let key = 0; key <= 7; key++) if (!values.has(key)) expect(map.get(key)).toBeUndefined();
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('refuses a bound that is not a positive integer', async () => {
+    const { LruMap } = await import('../../lambda/signing/lru-map.js');
+    for (const bad of [0, -1, 1.5, Number.NaN]) expect(() => new LruMap(bad)).toThrow(/positive integer/);
   });
 });
 

@@ -47,6 +47,41 @@ describe('perUserCredentialSource', () => {
   });
 });
 
+describe('perUserCredentialSource cachedCredentialsFor', () => {
+  it('gives a cached session with time left at once, per grantee, and nothing otherwise', async () => {
+    let nowMs = 0;
+    let calls = 0;
+    const source = perUserCredentialSource({
+      scope,
+      templates: config.templates,
+      allowRetain: false,
+      urlTtlSeconds: 300,
+      now: () => nowMs,
+      assumeRole: async () => {
+        calls += 1;
+        return { accessKeyId: `ASIAEXAMPLEEXAMPL${String(calls).padStart(3, '0')}`, secretAccessKey: 's', sessionToken: 't', expiresAtMs: 900_000 };
+      },
+    });
+    const alice = { sub: 'alice', groups: [] };
+    expect(source.cachedCredentialsFor?.(alice)).toBeUndefined();
+    const loaded = await source.credentialsFor(alice);
+    expect(source.cachedCredentialsFor?.(alice)).toEqual({ lookup: 'hit', credentials: loaded.credentials });
+    // Another grantee, or the same sub with other groups, is another session.
+    expect(source.cachedCredentialsFor?.({ sub: 'bob', groups: [] })).toBeUndefined();
+    expect(source.cachedCredentialsFor?.({ sub: 'alice', groups: ['team-a'] })).toBeUndefined();
+    // 900 s session, 300 s URL and 60 s margin: served until 540 s, not after.
+    nowMs = 540_000;
+    expect(source.cachedCredentialsFor?.(alice)?.lookup).toBe('hit');
+    nowMs = 540_001;
+    expect(source.cachedCredentialsFor?.(alice)).toBeUndefined();
+    expect(calls).toBe(1);
+  });
+
+  it('is absent from the shared source, whose every request reads the provider', () => {
+    expect(sharedCredentialSource(async () => ({ accessKeyId: 'AKIAEXAMPLEEXAMPLE01', secretAccessKey: 's' })).cachedCredentialsFor).toBeUndefined();
+  });
+});
+
 describe('perUserCredentialSource deadline', () => {
   afterEach(() => {
     vi.useRealTimers();
