@@ -15,7 +15,7 @@ import type { Construct } from 'constructs';
 import { MAX_GROUPS_DEFAULT, USER_RATE_BURST_DEFAULT, USER_RATE_PER_SECOND_DEFAULT } from '../lambda/vending/config.js';
 import { InvalidVendingConfigError, describeReceived } from './config-error.js';
 import type { IotPolicyIdentity } from './iot-permissions.js';
-import type { MqttUrlVendingProps } from './mqtt-url-vending.js';
+import type { MqttUrlVendingProps } from './mqtt-url-vending-props.js';
 import { DEFAULT_TOPIC_TEMPLATES } from './topic-templates.js';
 import { DEFAULT_PRINCIPAL_CLAIM } from './vending-identity.js';
 import {

@@ -13,7 +13,6 @@ import { claimNameProblem, parseGroupsClaim } from '../lambda/vending/groups-cla
 import { issuerUrlProblem } from '../lambda/vending/identity-config.js';
 import { fetchableUrlProblem } from '../lambda/vending/oidc-fetch.js';
 import { InvalidVendingConfigError, describeReceived } from './config-error.js';
-import type { MqttUrlVendingProps } from './mqtt-url-vending.js';
 
 /**
  * An OpenID Connect issuer whose tokens the API accepts in place of a Cognito user pool's (Auth0,
@@ -116,7 +115,16 @@ export interface IssuerIdentitySettings {
 /** The identity settings, validated. */
 export type IdentitySettings = CognitoIdentitySettings | IssuerIdentitySettings;
 
-type IdentityProps = Pick<MqttUrlVendingProps, 'issuer' | 'userPool' | 'userPoolClients' | 'userPoolIssuer'>;
+/**
+ * The identity half of `MqttUrlVendingProps` (documented there), spelled out here so that this module
+ * does not import the props, which import this module's types.
+ */
+interface IdentityProps {
+  readonly issuer?: MqttUrlVendingIssuer | undefined;
+  readonly userPool?: IUserPool | undefined;
+  readonly userPoolClients?: readonly IUserPoolClient[] | undefined;
+  readonly userPoolIssuer?: UserPoolIssuer | undefined;
+}
 
 // The Lambda's rule for an `AUDIENCES` entry (lambda/vending/identity-config.ts): printable, no
 // white space, no comma (the variable may be a comma-separated list), at most 256 characters.

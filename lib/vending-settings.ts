@@ -29,7 +29,7 @@ import {
 } from '../lambda/vending/config.js';
 import { InvalidVendingConfigError, describeReceived } from './config-error.js';
 import { IOT_POLICY_IDENTITIES, type IotPolicyIdentity } from './iot-permissions.js';
-import type { MqttUrlVendingProps } from './mqtt-url-vending.js';
+import type { MqttUrlVendingProps, VendingScope } from './mqtt-url-vending-props.js';
 import { groupPrefixProblem, type GroupSettings } from '../lambda/vending/groups.js';
 import { usesGroups } from '../lambda/vending/topic-templates.js';
 import type { RateLimitSettings } from '../lambda/vending/rate-limiter.js';
@@ -47,14 +47,8 @@ import {
   validateRetention,
 } from './validate-settings.js';
 
-/**
- * Whose credentials sign the vended URLs.
- * - `per-user`: the Lambda assumes the client role per caller with a session policy narrowed to
- *   that caller's `sub`, so a URL reaches only the caller's own client IDs and topics.
- * - `shared`: the Lambda signs with its own role, which holds the whole namespace; every caller
- *   gets the same rights. Only for trusted internal dashboards.
- */
-export type VendingScope = 'per-user' | 'shared';
+// Defined with the props; re-exported for existing imports.
+export type { VendingScope } from './mqtt-url-vending-props.js';
 
 // Defined with the rest of the identity settings; re-exported for existing imports.
 export { USER_POOL_ISSUERS, type UserPoolIssuer } from './vending-identity.js';

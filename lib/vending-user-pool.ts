@@ -5,7 +5,7 @@
 import { Duration, Validations } from 'aws-cdk-lib';
 import { AccountRecovery, type CfnUserPool, FeaturePlan, Mfa, UserPool, UserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { Construct } from 'constructs';
-import type { UserPoolIssuer } from './vending-settings.js';
+import type { UserPoolIssuer } from './vending-identity.js';
 
 /** The pool and client created when no user pool is passed in. */
 export interface DefaultUserPool {

@@ -11,15 +11,20 @@ import { parseHost, validateRegion } from '../signing/validate.js';
 import { ConfigurationError } from './errors.js';
 import { MAX_SUBJECT_LENGTH } from './identity.js';
 import { grantOverlap } from './grant-overlap.js';
+import type { Environment } from './environment.js';
 import { identityFromEnvironment, type IdentitySettings } from './identity-config.js';
-import { DEFAULT_METRICS_SERVICE, METRICS_SERVICE_PATTERN } from './metrics.js';
 import type { RateLimitSettings } from './rate-limiter.js';
 import { MAX_GROUP_NAME_LENGTH, groupPrefixProblem, type GroupSettings } from './groups.js';
 import { MAX_SESSION_POLICY_CHARS, worstCaseSessionPolicyLength, type IotArnContext } from './scope.js';
 import { DEFAULT_TOPIC_TEMPLATE, topicTemplateListProblem, usesGroups, type TopicTemplates } from './topic-templates.js';
 
-/** The environment as a plain record (the shape of `process.env`). */
-export type Environment = Readonly<Record<string, string | undefined>>;
+export type { Environment } from './environment.js';
+
+/** `METRICS_SERVICE`'s default: the `service` dimension of every metric (`metrics.ts`). */
+export const DEFAULT_METRICS_SERVICE = 'aws-signv4-mqtt';
+/** What a service name may be: safe in a dimension and in a JSON string without escaping. */
+export const METRICS_SERVICE_PATTERN = /^[A-Za-z0-9_.:/@+=-]{1,255}$/;
+
 
 /** Per-user scope: assume the client role per caller, narrowed by a session policy. */
 export interface PerUserScope {

@@ -9,7 +9,6 @@ import { SESSION_REFRESH_MARGIN_SECONDS, type PerUserScope } from './config.js';
 import { CredentialsUnavailableError } from './errors.js';
 import { roleSessionNameFor } from './role-session-name.js';
 import { sessionPolicyFor } from './scope.js';
-import type { StsObservation } from './metrics.js';
 import { SessionCache, type Expiring } from './session-cache.js';
 import { granteeKey, type Grantee, type TopicTemplates } from './topic-templates.js';
 
@@ -58,6 +57,17 @@ export interface ScopedCredentials {
   readonly credentials: SigningCredentials;
   /** How they were found, for the request log. */
   readonly lookup: CredentialsLookup;
+}
+
+/** How an STS call ended. */
+export type StsOutcome = 'ok' | 'throttled' | 'failed';
+
+/** One settled STS call, as the source reports it (`onStsCall`) for its metrics line. */
+export interface StsObservation {
+  /** How it ended. */
+  readonly outcome: StsOutcome;
+  /** How long it took, milliseconds. */
+  readonly durationMs: number;
 }
 
 /** Gives each caller the credentials its URL is signed with. */

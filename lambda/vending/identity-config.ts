@@ -12,7 +12,7 @@
  */
 import { describeValue } from '../signing/errors.js';
 import { isLoopbackHostname } from '../signing/validate.js';
-import type { Environment } from './config.js';
+import type { Environment } from './environment.js';
 import { ConfigurationError } from './errors.js';
 import { GROUPS_CLAIM } from './groups.js';
 import { claimNameProblem, parseGroupsClaim, type GroupsClaim } from './groups-claim.js';

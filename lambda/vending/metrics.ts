@@ -14,7 +14,8 @@
  * The lines are written by hand from constant parts: every value spliced in is a number, a fixed
  * outcome code, or the validated service name, so no escaping is needed and the hot path stays cheap.
  */
-import type { CredentialsLookup } from './credentials.js';
+import { METRICS_SERVICE_PATTERN } from './config.js';
+import type { CredentialsLookup, StsObservation } from './credentials.js';
 
 /** The CloudWatch namespace of every metric. */
 export const METRICS_NAMESPACE = 'AwsSignv4Mqtt';
@@ -43,21 +44,7 @@ export const METRIC_NAMES = Object.freeze({
 export const SERVICE_DIMENSION = 'service';
 /** The dimension naming a vend's outcome. */
 export const OUTCOME_DIMENSION = 'outcome';
-/** `METRICS_SERVICE`'s default. */
-export const DEFAULT_METRICS_SERVICE = 'aws-signv4-mqtt';
-/** What a service name may be: safe in a dimension and in a JSON string without escaping. */
-export const METRICS_SERVICE_PATTERN = /^[A-Za-z0-9_.:/@+=-]{1,255}$/;
 
-/** How an STS call ended. */
-export type StsOutcome = 'ok' | 'throttled' | 'failed';
-
-/** One settled STS call, for its metrics line. */
-export interface StsObservation {
-  /** How it ended. */
-  readonly outcome: StsOutcome;
-  /** How long it took, milliseconds. */
-  readonly durationMs: number;
-}
 
 /** Writes the metrics lines of one deployment. */
 export interface MetricsWriter {

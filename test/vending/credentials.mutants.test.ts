@@ -8,7 +8,7 @@ import type { PerUserScope } from '../../lambda/vending/config.js';
 import { perUserCredentialSource, sharedCredentialSource, STS_DEADLINE_DEFAULT_MS, type AssumeRole, type AssumeRoleRequest, type SessionCredentials } from '../../lambda/vending/credentials.js';
 import { granteeKey } from '../../lambda/vending/topic-templates.js';
 import { CredentialsUnavailableError } from '../../lambda/vending/errors.js';
-import type { StsObservation } from '../../lambda/vending/metrics.js';
+import type { StsObservation } from '../../lambda/vending/credentials.js';
 import { SessionCache, type Expiring } from '../../lambda/vending/session-cache.js';
 
 // Plain data, no call into the code under test at load time: a mutant that broke module-level code
