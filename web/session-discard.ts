@@ -6,15 +6,15 @@
  * clean, on the same client ID, and disconnects at once.
  */
 import mqtt from 'mqtt';
+import { CONNECTS_PER_SECOND_PER_CLIENT_ID } from '../lambda/iot-core-limits.js';
 import { Sleeper, systemClock, type Clock } from './clock.js';
 
 /**
- * AWS IoT accepts one CONNECT per second per client ID ("AWS IoT limits MQTT CONNECT requests from
- * the same accountId and clientId to 1 MQTT CONNECT operation per second", not adjustable:
- * https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits). The clean
- * CONNECT waits this long after the last accepted one; the margin covers the two clocks' skew.
+ * AWS IoT accepts one CONNECT per second per client ID (`CONNECTS_PER_SECOND_PER_CLIENT_ID`, not
+ * adjustable). The clean CONNECT waits this long after the last accepted one; the 100 ms margin
+ * covers the two clocks' skew.
  */
-export const CONNECT_RATE_WINDOW_MS = 1_100;
+export const CONNECT_RATE_WINDOW_MS = 1000 / CONNECTS_PER_SECOND_PER_CLIENT_ID + 100;
 /** The clean CONNECT gives up after this: the session then expires on its own. */
 export const DISCARD_TIMEOUT_MS = 5_000;
 

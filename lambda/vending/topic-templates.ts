@@ -16,6 +16,8 @@
  * silently widens a user's rights: `users/${sub}*` would give user `a` the topics of user `ab`.
  * https://docs.aws.amazon.com/iot/latest/developerguide/iot-action-resources.html
  */
+// AWS IoT caps topic names and filters at 256 UTF-8 bytes and 7 forward slashes.
+import { MAX_TOPIC_BYTES, MAX_TOPIC_SLASHES } from '../iot-core-limits.js';
 
 /** The private variable: replaced by the caller's principal (the `sub`, or the issuer-mode principal ID). */
 export const SUB_PLACEHOLDER = '${sub}';
@@ -64,10 +66,6 @@ export function granteeKey(grantee: Grantee): string {
 /** How many templates one list may hold (each adds resources to every session policy). */
 export const MAX_TOPIC_TEMPLATES = 8;
 
-// AWS IoT caps topic names and filters at 256 UTF-8 bytes and 7 forward slashes.
-// https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits
-const MAX_TOPIC_BYTES = 256;
-const MAX_TOPIC_SLASHES = 7;
 
 // IAM policy documents accept only tab, LF, CR and U+0020..U+00FF.
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
