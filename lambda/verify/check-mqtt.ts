@@ -40,6 +40,12 @@ export interface MqttCheckContext {
   readonly includeShared: boolean;
 }
 
+/** Whether a refused CONNECT may be AWS IoT's one CONNECT per second per client ID. */
+function mayBeRateLimit(outcome: ConnectOutcome): boolean {
+  if (outcome.kind === 'refused') return outcome.returnCode === 3;
+  return outcome.kind === 'closed' && outcome.handshakeStatus === undefined;
+}
+
 /** The MQTT checks of one run, and the connections they hold (closed by {@link MqttChecks.close}). */
 export class MqttChecks {
   readonly #context: MqttCheckContext;
@@ -75,6 +81,20 @@ export class MqttChecks {
     return outcome;
   }
 
+  /**
+   * Connects a user as its own client ID. Someone else may have connected as it less than a second
+   * ago (the user's own app, or the previous verify run), so a refusal that may be the connect-rate
+   * limit (CONNACK 3, or a close after an accepted handshake) is retried after a window.
+   */
+  async #connectOwn(vend: UserVend): Promise<ConnectOutcome> {
+    let outcome = await this.#connect(vend);
+    for (let retry = 0; retry < THROTTLE_RETRIES && mayBeRateLimit(outcome); retry++) {
+      this.#context.pacer.accepted(vend.vended.clientId);
+      outcome = await this.#connect(vend);
+    }
+    return outcome;
+  }
+
   /** Why a user's own connection failed, worded (an expired URL is named as such). */
   #ownConnectFailure(vend: UserVend, outcome: Exclude<ConnectOutcome, { kind: 'connected' }>): string {
     const why = outcome.kind === 'refused' ? connackName(outcome.returnCode) : outcome.reason;
@@ -85,7 +105,7 @@ export class MqttChecks {
   /** A connection of user B, opening one (after the rate window) when the last one closed. */
   async #userB(): Promise<ProbeConnection | string> {
     if (this.#b?.open === true) return this.#b;
-    const outcome = await this.#connect(this.#context.b);
+    const outcome = await this.#connectOwn(this.#context.b);
     if (outcome.kind !== 'connected') return this.#ownConnectFailure(this.#context.b, outcome);
     this.#b = outcome.connection;
     return outcome.connection;
@@ -105,7 +125,7 @@ export class MqttChecks {
     if (this.#topic === undefined) {
       return { ok: false, detail: "A's grants hold no private topic (a grant naming A's principal, ending in /*, granted for both publish and subscribe): verify has nowhere to write" };
     }
-    const outcome = await this.#connect(a);
+    const outcome = await this.#connectOwn(a);
     if (outcome.kind !== 'connected') return { ok: false, detail: this.#ownConnectFailure(a, outcome) };
     this.#a = outcome.connection;
     const granted = await outcome.connection.subscribe(this.#topic.topic, this.#step());
