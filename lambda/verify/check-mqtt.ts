@@ -30,13 +30,19 @@ const THROTTLE_RETRIES = 2;
 
 /** What the MQTT checks share. */
 export interface MqttCheckContext {
+  /** mqtt.js's `connect`, loaded at run time (an optional peer). */
   readonly connect: MqttConnect;
+  /** The run's `--timeout`. */
   readonly deadline: Deadline;
+  /** Who connected as which client ID when, for AWS IoT's one CONNECT per second per client ID. */
   readonly pacer: ConnectPacer;
+  /** User A's vend: the one whose private topic and client ID are defended. */
   readonly a: UserVend;
+  /** User B's vend: the one that tries to reach A's. */
   readonly b: UserVend;
   /** Random, per run: the last level of every topic verify writes. */
   readonly runId: string;
+  /** `--include-shared`: a round trip on a topic both users share. */
   readonly includeShared: boolean;
 }
 

@@ -19,13 +19,17 @@ export const SUBACK_FAILURE = 0x80;
 
 /** One message received. */
 export interface ReceivedMessage {
+  /** The topic it arrived on. */
   readonly topic: string;
+  /** Its payload as UTF-8. */
   readonly payload: string;
 }
 
 /** An accepted connection and what it saw. */
 export class ProbeConnection {
+  /** The mqtt.js client. */
   readonly client: MqttClient;
+  /** Every message received, in order. */
   readonly messages: ReceivedMessage[] = [];
   /** When the CONNACK arrived (epoch ms). */
   readonly connectedAt: number;

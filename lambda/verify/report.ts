@@ -21,6 +21,7 @@ export interface VerifyReport {
   readonly error: string | undefined;
   /** How long the run took. */
   readonly durationMs: number;
+  /** Every check's result, in the order they are listed. */
   readonly checks: readonly CheckResult[];
 }
 

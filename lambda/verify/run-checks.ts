@@ -14,14 +14,23 @@ import type { UserVend } from './vend-client.js';
 
 /** What the checks run with. */
 export interface ChecksInput {
+  /** `--api-url`, validated. */
   readonly apiUrl: string;
+  /** `--origin`, when given: the CORS check runs only then. */
   readonly origin: string | undefined;
+  /** `--include-shared`. */
   readonly includeShared: boolean;
+  /** `--expect-shared`. */
   readonly expectShared: boolean;
+  /** mqtt.js's `connect`. */
   readonly connect: MqttConnect;
+  /** The run's `--timeout`. */
   readonly deadline: Deadline;
+  /** User A's vend. */
   readonly a: UserVend;
+  /** User B's vend. */
   readonly b: UserVend;
+  /** Random, per run: the last level of every topic written. */
   readonly runId: string;
 }
 

@@ -21,9 +21,13 @@ export interface UserToken {
 
 /** What {@link readTokens} reads. */
 export interface TokenInputs {
+  /** `--token-a-command`, when given. */
   readonly tokenACommand: string | undefined;
+  /** `--token-b-command`, when given. */
   readonly tokenBCommand: string | undefined;
+  /** Where `VERIFY_TOKEN_A` / `VERIFY_TOKEN_B` are read, and the commands' environment. */
   readonly env: NodeJS.ProcessEnv;
+  /** Bounds the commands' run time. */
   readonly deadline: Deadline;
 }
 

@@ -12,7 +12,9 @@ import type { UserToken } from './token-source.js';
 
 /** One user's vend: the validated answer and its response headers. */
 export interface UserVend {
+  /** Whose vend it is. */
   readonly user: 'A' | 'B';
+  /** The validated answer (its `url` is a bearer secret: never printed). */
   readonly vended: ReceivedMqttUrl;
   /** The 200 answer's headers. */
   readonly headers: Headers;

@@ -2,6 +2,7 @@
  * `aws-signv4-mqtt verify` without a stack: usage errors (exit 2, nothing sent), an API that cannot
  * be reached (exit 3 within --timeout), the vend failure wording, redaction, and the pure helpers.
  */
+import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -199,5 +200,13 @@ describe('helpers', () => {
     expect(sharedScopeEvidence(a, b)).toMatch(/signed with the same credentials/);
     const wide = (id: string): VendedMqttUrl => vended(id, ['users/*'], ['users/*']);
     expect(sharedScopeEvidence(wide('aaaa'), wide('bbbb'))).toMatch(/the same unsubstituted grants/);
+  });
+});
+
+describe('the local stack\'s faults', () => {
+  it('are off by default and never set by npm run dev (bin/dev.ts passes its options one by one)', () => {
+    const dev = readFileSync(new URL('../../bin/dev.ts', import.meta.url), 'utf8');
+    expect(dev).toMatch(/startLocalStack\(\{\n\s+port,/);
+    expect(dev).not.toMatch(/faults|allowForeign|acceptTampered|omitNoStore|corsAllowAnyOrigin/);
   });
 });
