@@ -38,7 +38,8 @@ export interface ChecksInput {
 export async function runChecks(input: ChecksInput): Promise<{ readonly checks: CheckResult[]; readonly scope: 'per-user' | 'shared' }> {
   const { a, b, deadline } = input;
   const results: CheckResult[] = [];
-  results.push(await runCheck('vend', deadline, async () => vendVerdict(a, b)));
+  // The vends themselves ran before the checks (a failed one stops the run): their time is this check's.
+  results.push({ ...(await runCheck('vend', deadline, async () => vendVerdict(a, b))), ms: a.ms + b.ms });
   results.push(await runCheck('no-store', deadline, async () => noStoreVerdict(a, b)));
   results.push(await runCheck('cors', deadline, () => corsVerdict(input.apiUrl, input.origin, deadline)));
   const evidence = sharedScopeEvidence(a.vended, b.vended);
