@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * The `aws-signv4-mqtt` executable: prints a presigned AWS IoT MQTT-over-WebSocket URL.
- * Everything but the process wiring lives in `lambda/signing/cli.ts`.
+ * The `aws-signv4-mqtt` executable: prints a presigned AWS IoT MQTT-over-WebSocket URL, or with
+ * `verify` checks a deployed vending stack (`lambda/verify/`). Everything but the process wiring
+ * lives in `lambda/signing/cli.ts`.
  */
 import { runCli } from '../lambda/signing/cli.js';
 

@@ -36,7 +36,7 @@
  * the query of `/mqtt` is a signed URL with a session token, so it is never logged, and the path is
  * quoted so that no request can forge a log line.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -45,7 +45,7 @@ import { describeValue } from '../lambda/signing/errors.js';
 import { JWKS_PATH, LOCAL_CLIENT_ID, LocalUserPool, USER_POOL_PATH } from './cognito.js';
 import { bundleDemoScript, readDemoPage, type DemoAsset } from './demo-assets.js';
 import { pathOf, sendJson, sendText } from './http-io.js';
-import { IotGateway, validateConnectionDuration, validatePersistentSessionExpiry } from './iot-gateway.js';
+import { IotGateway, validateConnectionDuration, validatePersistentSessionExpiry, type GatewayFaults, type GatewaySession, type SessionDirectory } from './iot-gateway.js';
 import { clientRolePolicy, type IotResourceScope } from './iot-permissions.js';
 import { jwtProtectedRoute } from './jwt-authorizer.js';
 import { LOCAL_FUNCTION_CREDENTIALS, loadLocalLambda, type LocalLambda } from './local-lambda.js';
@@ -67,6 +67,22 @@ export type LocalIdentity = 'cognito' | 'oidc';
 export const LOCAL_IDENTITIES: readonly LocalIdentity[] = ['cognito', 'oidc'];
 /** The scopes the demo page asks the local OIDC issuer for, before any route scope. */
 export const DEMO_OIDC_SCOPES: readonly string[] = ['openid', 'profile', 'email', 'offline_access'];
+/** Whose credentials sign vended URLs: the client role per user (the default), or the function's own. */
+export type LocalScope = 'per-user' | 'shared';
+
+/**
+ * TEST-ONLY faults: a local stack broken on purpose, one way per flag, so a test can show that a
+ * check notices (`aws-signv4-mqtt verify`'s tests). Every flag is off by default, and neither
+ * `npm run dev`'s flags nor its environment can set one: only code that calls
+ * {@link startLocalStack} can. The gateway's faults are {@link GatewayFaults}.
+ */
+export interface LocalStackFaults extends GatewayFaults {
+  /** `GET /mqtt-url` answers without its `Cache-Control: no-store` header. */
+  readonly omitNoStore?: boolean;
+  /** CORS preflights of `/mqtt-url` allow whatever `Origin` they are sent (echoed back). */
+  readonly corsAllowAnyOrigin?: boolean;
+}
+
 /** RFC 6749 appendix A.4: a scope token is one or more of %x21 / %x23-5B / %x5D-7E. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]{1,255}$/;
 
@@ -175,6 +191,18 @@ export interface LocalStackOptions {
    * @default - the system clock
    */
   readonly now?: () => Date;
+  /**
+   * `shared` runs the Lambda without `CLIENT_ROLE_ARN` (the construct's `scope: 'shared'`): every URL
+   * is signed with the function's own key, and the gateway gives it the client role's whole
+   * namespace, so users are not kept apart.
+   * @default 'per-user'
+   */
+  readonly scope?: LocalScope;
+  /**
+   * TEST-ONLY: breaks the stack on purpose ({@link LocalStackFaults}).
+   * @default - none
+   */
+  readonly faults?: LocalStackFaults;
 }
 
 /** A running local stack. */
@@ -279,6 +307,9 @@ function validateOptions(options: LocalStackOptions): number {
       }
     }
   }
+  if (options.scope !== undefined && options.scope !== 'per-user' && options.scope !== 'shared') {
+    throw new RangeError(`scope must be per-user or shared (received ${describeValue(options.scope)})`);
+  }
   if (options.simulatedDevice !== undefined) resolveDeviceOptions(options.simulatedDevice);
   validateConnectionDuration(options.maxConnectionDurationSeconds);
   validatePersistentSessionExpiry(options.persistentSessionExpirySeconds);
@@ -296,9 +327,16 @@ function sendAsset(response: ServerResponse, asset: DemoAsset): void {
 
 /**
  * CORS preflight answer. The page is same-origin, so none is needed; like an HTTP API whose allowed
- * origins list only the page's own origin, this admits that origin and no other.
+ * origins list only the page's own origin, this admits that origin and no other: a preflight from
+ * another origin gets no CORS headers at all, as API Gateway answers it. A preflight without an
+ * `Origin` (not a browser's) is answered for the allowed origin.
  */
-function sendPreflight(response: ServerResponse, origin: string, methods: string): void {
+function sendPreflight(response: ServerResponse, origin: string, methods: string, requestOrigin?: string): void {
+  if (requestOrigin !== undefined && requestOrigin !== origin) {
+    response.writeHead(204, { vary: 'origin' });
+    response.end();
+    return;
+  }
   response.writeHead(204, {
     'access-control-allow-origin': origin,
     'access-control-allow-methods': methods,
@@ -307,6 +345,34 @@ function sendPreflight(response: ServerResponse, origin: string, methods: string
     vary: 'origin',
   });
   response.end();
+}
+
+/**
+ * The gateway's session directory in shared scope: the sessions STS issued, and the function's own
+ * long-term key (no session token, no expiry), as AWS IoT knows an execution role's credentials.
+ */
+function sharedScopeSessions(sts: LocalSts): SessionDirectory {
+  const own: GatewaySession = {
+    secretAccessKey: LOCAL_FUNCTION_CREDENTIALS.secretAccessKey,
+    roleArn: LOCAL_FUNCTION_CREDENTIALS.arn,
+    roleSessionName: 'local-mqtt-url-function',
+    policy: undefined,
+  };
+  return { session: (accessKeyId) => (accessKeyId === LOCAL_FUNCTION_CREDENTIALS.accessKeyId ? own : sts.session(accessKeyId)) };
+}
+
+/**
+ * TEST-ONLY (`faults.omitNoStore`): removes one header from the headers `response.writeHead` is
+ * given, for this response only, so the real Lambda's answer is left as it is and only the wire
+ * differs.
+ */
+function dropHeaderOnWrite(response: ServerResponse, name: string): void {
+  const writeHead = response.writeHead.bind(response);
+  const patched = (statusCode: number, headers?: OutgoingHttpHeaders): ServerResponse => {
+    const kept = headers === undefined ? undefined : Object.fromEntries(Object.entries(headers).filter(([key]) => key.toLowerCase() !== name));
+    return writeHead(statusCode, kept);
+  };
+  response.writeHead = patched as ServerResponse['writeHead'];
 }
 
 /**
@@ -403,10 +469,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ? { issuer: `${origin}${USER_POOL_PATH}`, audience: [LOCAL_CLIENT_ID], jwksUri: `${origin}${JWKS_PATH}` }
       : { issuer: oidc.issuer, audience: [oidc.audience], jwksUri: oidc.jwksUri };
 
+    const shared = options.scope === 'shared';
+    const faults = options.faults ?? {};
     lambda = await loadLocalLambda({
       iotEndpoint: host,
       region: LOCAL_SCOPE.region,
-      clientRoleArn: LOCAL_CLIENT_ROLE_ARN,
+      clientRoleArn: shared ? undefined : LOCAL_CLIENT_ROLE_ARN,
       stsUrl,
       urlTtlSeconds: options.urlTtlSeconds,
       publishTopicTemplates: options.publishTopicTemplates,
@@ -432,11 +500,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       handler: lambda.handler,
       now,
     });
+    // In shared scope the function's own role holds what the client role would (the construct's
+    // shared scope), and its long-term key signs every URL.
+    const rolePolicy = clientRolePolicy(LOCAL_SCOPE, lambda.templates, lambda.allowRetain);
     const activeGateway = await IotGateway.create({
       host,
       scope: LOCAL_SCOPE,
-      sessions: sts,
-      rolePolicies: new Map([[LOCAL_CLIENT_ROLE_ARN, clientRolePolicy(LOCAL_SCOPE, lambda.templates, lambda.allowRetain)]]),
+      sessions: shared ? sharedScopeSessions(sts) : sts,
+      rolePolicies: new Map([[shared ? LOCAL_FUNCTION_CREDENTIALS.arn : LOCAL_CLIENT_ROLE_ARN, rolePolicy]]),
+      faults,
       now,
       log,
       maxConnectionDurationSeconds: options.maxConnectionDurationSeconds,
@@ -453,12 +525,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       const path = pathOf(request);
       const method = request.method ?? 'GET';
       if ((path === '/cognito' || path === '/cognito/') && userPool !== undefined) {
-        if (method === 'OPTIONS') sendPreflight(response, origin, 'POST');
+        if (method === 'OPTIONS') sendPreflight(response, origin, 'POST', request.headers.origin);
         else await userPool.handleHttp(request, response);
       } else if (path === '/cognito' || path === '/cognito/') {
         sendText(response, 404, `This local stack runs in OIDC mode: sign in at ${oidc?.tokenEndpoint ?? '/oidc/token'} (password grant).\n`);
       } else if (oidc?.owns(request) === true) {
-        if (method === 'OPTIONS') sendPreflight(response, origin, 'GET, POST');
+        if (method === 'OPTIONS') sendPreflight(response, origin, 'GET, POST', request.headers.origin);
         else await oidc.handleHttp(request, response);
       } else if (path === '/mqtt-url') {
         // API Gateway answers any method without a route with 404 {"message":"Not Found"}.
@@ -467,9 +539,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             if (response.statusCode === 200) vends.vended += 1;
             else vends.refused += 1;
           });
+          if (faults.omitNoStore === true) dropHeaderOnWrite(response, 'cache-control');
           await mqttUrlRoute(request, response);
         }
-        else if (method === 'OPTIONS') sendPreflight(response, origin, 'GET');
+        else if (method === 'OPTIONS') {
+          const requestOrigin = request.headers.origin;
+          const allowed = faults.corsAllowAnyOrigin === true && requestOrigin !== undefined ? requestOrigin : origin;
+          sendPreflight(response, allowed, 'GET', requestOrigin);
+        }
         else sendJson(response, 404, { message: 'Not Found' });
       } else if (method !== 'GET' && method !== 'HEAD') {
         sendText(response, 405, 'Method not allowed.\n', { allow: 'GET, HEAD' });

@@ -49,12 +49,33 @@ import { iotPermissions, type IotPermissions, type IotResourceScope } from './io
 import { logValue } from './log-value.js';
 import { PacketGate, type GateViolation } from './packet-gate.js';
 import { SessionExpiry, type SessionStore } from './session-expiry.js';
-import { verifyPresignedHandshake, type HandshakeVerdict } from './sigv4-url-verifier.js';
+import { verifyPresignedHandshake, type HandshakeVerdict, type VerifiableCredentials } from './sigv4-url-verifier.js';
 import type { StsSession } from './sts-server.js';
+
+/**
+ * The credentials behind an access key id and whose they are. An `StsSession` (`sts-server.ts`) is
+ * one; in shared scope the function's own long-term key is another (no session token, no expiry).
+ */
+export type GatewaySession = VerifiableCredentials & Pick<StsSession, 'roleArn' | 'roleSessionName' | 'policy'>;
 
 /** Where sessions are looked up: `LocalSts` (`sts-server.ts`) satisfies it. */
 export interface SessionDirectory {
-  session(accessKeyId: string): StsSession | undefined;
+  session(accessKeyId: string): GatewaySession | undefined;
+}
+
+/**
+ * TEST-ONLY faults: each one breaks the gateway on purpose in one way, so that a test can show that
+ * a check (`aws-signv4-mqtt verify`) notices. Off by default; `npm run dev` never sets them.
+ */
+export interface GatewayFaults {
+  /** Grant every SUBSCRIBE, whatever the policy says (no SUBACK 0x80). */
+  readonly allowForeignSubscribe?: boolean;
+  /** Let every PUBLISH through, whatever the policy says (no disconnect). */
+  readonly allowForeignPublish?: boolean;
+  /** Accept every CONNECT's client ID, whatever the policy says (takeovers of others' IDs). */
+  readonly allowForeignClientId?: boolean;
+  /** Accept a handshake whose signature does not match (a tampered URL). */
+  readonly acceptTamperedUrls?: boolean;
 }
 
 /** Options of {@link IotGateway.create}. */
@@ -90,6 +111,11 @@ export interface IotGatewayOptions {
    * @default PERSISTENT_SESSION_EXPIRY_SECONDS - 1 hour, AWS IoT's default (adjustable there up to 7 days)
    */
   readonly persistentSessionExpirySeconds?: number;
+  /**
+   * TEST-ONLY: breaks the gateway on purpose ({@link GatewayFaults}).
+   * @default - none: the gateway refuses what AWS IoT refuses
+   */
+  readonly faults?: GatewayFaults;
 }
 
 /** A principal inside the local stack that publishes without an MQTT connection (a simulated device). */
@@ -151,6 +177,7 @@ function sessionStoreOf(broker: Aedes): SessionStore {
 /** The gateway. Create it with {@link IotGateway.create}; route `/mqtt` upgrades to {@link handleUpgrade}. */
 export class IotGateway {
   readonly #options: IotGatewayOptions;
+  readonly #faults: GatewayFaults;
   readonly #now: () => Date;
   readonly #log: (line: string) => void;
   readonly #broker: Aedes;
@@ -170,6 +197,7 @@ export class IotGateway {
 
   private constructor(options: IotGatewayOptions) {
     this.#options = options;
+    this.#faults = options.faults ?? {};
     this.#now = options.now ?? (() => new Date());
     this.#log = options.log ?? (() => undefined);
     this.#maxDurationMs = validateConnectionDuration(options.maxConnectionDurationSeconds) * 1000;
@@ -238,7 +266,13 @@ export class IotGateway {
     try {
       verdict = await verifyPresignedHandshake(
         { url: request.url ?? '/', host: request.headers.host },
-        { host, region: scope.region, now: this.#now, lookup: (accessKeyId) => sessions.session(accessKeyId) },
+        {
+          host,
+          region: scope.region,
+          now: this.#now,
+          lookup: (accessKeyId) => sessions.session(accessKeyId),
+          acceptBadSignatures: this.#faults.acceptTamperedUrls === true,
+        },
       );
     } catch {
       verdict = { ok: false, code: 'bad-signature', reason: 'the signature could not be computed' };
@@ -294,7 +328,7 @@ export class IotGateway {
   }
 
   /** The identity policy of the session's role ∩ its session policy; a policy that does not parse allows nothing. */
-  #contextFor(session: StsSession | undefined, gate: PacketGate): ConnectionContext {
+  #contextFor(session: GatewaySession | undefined, gate: PacketGate): ConnectionContext {
     const sessionName = session?.roleSessionName ?? 'unknown';
     const rolePolicy = session === undefined ? undefined : this.#options.rolePolicies.get(session.roleArn);
     let policies: ParsedPolicy[] = rolePolicy === undefined ? [] : [rolePolicy];
@@ -319,7 +353,7 @@ export class IotGateway {
   }
 
   #authorizeConnect(client: Client, done: (error: AuthenticateError | null, success: boolean | null) => void): void {
-    const decision = this.#decide(client, (p) => p.connect(client.id));
+    const decision = this.#faults.allowForeignClientId === true ? 'allow' : this.#decide(client, (p) => p.connect(client.id));
     const prefix = `MQTT CONNECT client=${logValue(client.id)} session=${logValue(this.#sessionName(client))}`;
     if (decision !== 'allow') {
       this.#log(`${prefix} refused (${decision})`);
@@ -342,7 +376,7 @@ export class IotGateway {
 
   #authorizeSubscribe(client: Client, topicFilter: string, grant: () => void, refuse: () => void): void {
     const decision = this.#decide(client, (p) => p.subscribe(topicFilter));
-    if (decision === 'allow') {
+    if (decision === 'allow' || this.#faults.allowForeignSubscribe === true) {
       grant();
       return;
     }
@@ -354,7 +388,7 @@ export class IotGateway {
 
   #authorizePublish(client: Client | null, topic: string, retain: boolean, done: (error?: Error | null) => void): void {
     const decision = this.#decide(client, (p) => p.publish(topic, retain));
-    if (decision === 'allow') {
+    if (decision === 'allow' || this.#faults.allowForeignPublish === true) {
       done(null);
       return;
     }

@@ -15,8 +15,8 @@ export interface LocalLambdaSettings {
   readonly iotEndpoint: string;
   /** `IOT_REGION` and `AWS_REGION`. */
   readonly region: string;
-  /** `CLIENT_ROLE_ARN`. */
-  readonly clientRoleArn: string;
+  /** `CLIENT_ROLE_ARN`; `undefined` leaves it unset: shared scope (the function signs with its own key). */
+  readonly clientRoleArn: string | undefined;
   /** `AWS_ENDPOINT_URL_STS`: the loopback STS. */
   readonly stsUrl: string;
   /** `URL_TTL_SECONDS`, when overridden. */

@@ -17,6 +17,7 @@ export const EXIT_USAGE = 2;
 /** The usage text printed by `--help`. */
 export const USAGE = `Usage: aws-signv4-mqtt --endpoint <host> [--region <region>] [--expires <seconds>]
                        [--signing-date <ISO-8601>] [--profile <name>]
+       aws-signv4-mqtt verify --api-url <url> [--json] [--origin <origin>] [--timeout <seconds>]
 
 Prints a SigV4-presigned wss://<endpoint>/mqtt URL for MQTT over WebSocket to AWS IoT Core.
 The session token, when the credentials have one, is appended last and unsigned, as AWS IoT requires.
@@ -37,6 +38,11 @@ AWS_SESSION_TOKEN, SSO and shared config profiles, web identity, container and i
 The URL is a bearer credential until it expires: do not log it.
 
 Exit status: 0 URL printed; 1 no credentials found; 2 usage error.
+
+verify: proves that a deployed vending stack works and keeps its users apart, with two users'
+tokens from VERIFY_TOKEN_A / VERIFY_TOKEN_B (or --token-a-command / --token-b-command): both vend,
+a QoS 1 round trip, the other user's subscribe, publish and client ID refused, a tampered URL
+refused, Cache-Control: no-store, CORS. Needs the mqtt package. See: aws-signv4-mqtt verify --help
 `;
 
 /** Where the CLI writes and what it reads. */
@@ -47,10 +53,22 @@ export interface CliIo {
   readonly stderr: (text: string) => void;
   /** Replaces the default credential chain (tests). */
   readonly credentialProvider?: AwsCredentialIdentityProvider;
+  /**
+   * `verify`'s environment (its tokens, and its token commands' environment).
+   * @default - `process.env`
+   */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
-/** Runs the CLI with `args` (without `node` and the script) and returns the exit status. */
+/**
+ * Runs the CLI with `args` (without `node` and the script) and returns the exit status. A first
+ * argument `verify` runs `aws-signv4-mqtt verify` (`../verify/run-verify.ts`), loaded only then.
+ */
 export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
+  if (args[0] === 'verify') {
+    const { runVerify } = await import('../verify/run-verify.js');
+    return runVerify(args.slice(1), io);
+  }
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
