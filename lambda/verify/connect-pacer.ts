@@ -3,10 +3,11 @@
  * client IDs more than once, so it waits the window out itself: then a refusal can only be the policy,
  * never the limit passing for it.
  */
+import { CONNECTS_PER_SECOND_PER_CLIENT_ID } from '../iot-core-limits.js';
 import { sleep } from './deadline.js';
 
 /** AWS IoT's window for one CONNECT per client ID. */
-export const CONNECT_WINDOW_MS = 1000;
+export const CONNECT_WINDOW_MS = 1000 / CONNECTS_PER_SECOND_PER_CLIENT_ID;
 /** Added to the window: the broker's clock starts at its CONNACK, ours when it arrived. */
 const MARGIN_MS = 250;
 
