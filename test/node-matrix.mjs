@@ -50,6 +50,9 @@ const STEPS = [
   // The browser client in Node: fetch, WebSocket through mqtt.js and ws, timers; then end to end
   // through the local stack (real Lambda, loopback STS, MQTT over WebSocket).
   { name: 'web', files: ['test/web/connect-mqtt.test.ts', 'test/web/vend-mqtt-url.test.ts', 'test/local/local-stack.e2e.test.ts'] },
+  // `aws-signv4-mqtt verify`, which users run on their own Node: its flags and token commands (child
+  // shells, timeouts), then every check against the local stack, healthy and broken on purpose.
+  { name: 'verify', files: ['test/verify/verify-cli.test.ts', 'test/verify/verify.e2e.test.ts'] },
   // The packed package in fresh apps: ES module and CommonJS consumers, the `cdk init` template
   // (tsc, cdk synth, jest), the README's blocks.
   { name: 'consumers', files: ['test/package/pack.test.ts', 'test/package/cdk-init.test.ts', 'test/docs/readme.test.ts'] },
