@@ -70,7 +70,7 @@ export async function corsVerdict(apiUrl: string, origin: string | undefined, de
   if (foreign.allowOrigin !== null) {
     return {
       ok: false,
-      detail: `a preflight from a foreign origin (${FOREIGN_ORIGIN}) got Access-Control-Allow-Origin ${JSON.stringify(foreign.allowOrigin.slice(0, 200))}: the API lets any web page vend with its visitors' tokens`,
+      detail: `a preflight from a foreign origin (${FOREIGN_ORIGIN}) got Access-Control-Allow-Origin ${JSON.stringify(foreign.allowOrigin.slice(0, 200))}: pages on any origin may call the API from their visitors' browsers`,
     };
   }
   return { ok: true, detail: `the preflight allows exactly ${origin}; a foreign origin gets no Access-Control-Allow-Origin` };
