@@ -59,6 +59,15 @@ export function parseHost(host: unknown, option = 'host'): ParsedHost {
   // Group 1 always takes part in a match.
   const hostname = match[1] as string;
   if (hostname.length > 253 || !(isDnsOrIpv4(hostname) || IPV6_LITERAL.test(hostname))) throw invalidName();
+  if (!IPV6_LITERAL.test(hostname)) {
+    // Browsers and mqtt.js read the URL with WHATWG URL, which decodes an `xn--` label's punycode
+    // (refusing the whole URL when it is malformed), reads a name whose last label is a hex number
+    // (`0x1`) as IPv4, and an IPv4 part with a leading zero as octal. The host signed must be the
+    // very one the client will send. https://url.spec.whatwg.org/#host-parsing
+    const read = whatwgHostname(hostname);
+    if (read === undefined) throw new InvalidSigningOptionError(option, 'is not a host name a URL can hold (a malformed xn-- punycode label, or a last label a URL reads as a number, such as 0x1)', describeValue(host));
+    if (read !== hostname) throw new InvalidSigningOptionError(option, `is read as ${read} by a URL parser, which is the host a client would send: use that`, describeValue(host));
+  }
   const portText = match[2];
   if (portText === undefined) return { hostname, port: undefined };
   const port = Number(portText);
@@ -66,6 +75,17 @@ export function parseHost(host: unknown, option = 'host'): ParsedHost {
     throw new InvalidSigningOptionError(option, 'has a port outside 1..65535', describeValue(host));
   }
   return { hostname, port };
+}
+
+/** How WHATWG URL reads a DNS name or IPv4 address; `undefined` when it refuses it. */
+function whatwgHostname(hostname: string): string | undefined {
+  let read: string | undefined;
+  try {
+    read = new URL(`wss://${hostname}/`).hostname;
+  } catch {
+    // Refused: `read` stays undefined.
+  }
+  return read;
 }
 
 // A name whose last label is numeric is parsed as IPv4 by WHATWG URL (what browsers and mqtt.js

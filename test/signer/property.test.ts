@@ -5,9 +5,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { signMqttUrl } from '../../lambda/sigv4.js';
 
-const label = fc.stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,20}[a-z0-9])?$/);
+// No `xn--` label: a URL decodes it as punycode, and the signer refuses malformed ones (validate tests).
+const label = fc.stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,20}[a-z0-9])?$/).filter((text) => !text.startsWith('xn--'));
 // The last label starts with a letter: an all-numeric one makes the name an IPv4 address.
-const topLabel = fc.stringMatching(/^[a-z](?:[a-z0-9-]{0,20}[a-z0-9])?$/);
+const topLabel = fc.stringMatching(/^[a-z](?:[a-z0-9-]{0,20}[a-z0-9])?$/).filter((text) => !text.startsWith('xn--'));
 const hostname = fc.tuple(fc.array(label, { maxLength: 4 }), topLabel).map(([labels, top]) => [...labels, top].join('.'));
 const port = fc.option(fc.integer({ min: 1, max: 65_535 }), { nil: undefined });
 const region = fc

@@ -113,18 +113,32 @@ describe('host parsing', () => {
   });
 
   it('accepts a well-formed dotted quad only', () => {
-    for (const host of ['10.0.0.255', '255.255.255.255', '0.0.0.0', '192.168.1.10', '1.2.3.04']) {
+    for (const host of ['10.0.0.255', '255.255.255.255', '0.0.0.0', '192.168.1.10']) {
       expect(parseHost(host).hostname).toBe(host);
     }
     for (const host of ['10.0.0.999', '10.0.0.256', '256.0.0.1', '1.2.3', '1.2.3.4.5', 'a.1', 'a.b.c.1', '1.2.3.0255', '1.2.3.4444', '01234.1.1.1']) {
       expect(thrown(() => parseHost(host)).message).toContain('is not a valid host name');
     }
     // Only an all-digit last label makes a name an IPv4 address.
-    for (const host of ['x.1a', 'x.a1', 'x.0x1', 'a1']) expect(parseHost(host).hostname).toBe(host);
+    for (const host of ['x.1a', 'x.a1', 'a1']) expect(parseHost(host).hostname).toBe(host);
     for (const host of ['a.10', '10', '1', 'x.12345']) expect(thrown(() => parseHost(host)).message).toContain('is not a valid host name');
     // A numeric label elsewhere than last is an ordinary DNS label.
     expect(parseHost('1.2.3.example').hostname).toBe('1.2.3.example');
     expect(parseHost('999.example').hostname).toBe('999.example');
+  });
+
+  it('refuses a host that a URL parser would read as another host, naming it', () => {
+    // A leading zero makes a URL read the part as octal: the client would send 1.2.3.4, not 1.2.3.04.
+    expect(thrown(() => parseHost('1.2.3.04')).message).toBe('Invalid host: is read as 1.2.3.4 by a URL parser, which is the host a client would send: use that (received "1.2.3.04")');
+    expect(thrown(() => parseHost('010.0.0.1:3000')).message).toContain('is read as 8.0.0.1 by a URL parser');
+    // An xn-- label is punycode, which a URL decodes: malformed, the URL cannot be opened at all.
+    for (const host of ['xn--a', 'xn--a.example', 'abc.xn--zz.example', 'x.0x1']) {
+      expect(thrown(() => parseHost(host)).message).toContain('is not a host name a URL can hold (a malformed xn-- punycode label, or a last label a URL reads as a number, such as 0x1)');
+    }
+    // Well-formed punycode (bücher.example) and a mere "xn--" inside a label are accepted as they are.
+    expect(parseHost('xn--bcher-kva.example')).toEqual({ hostname: 'xn--bcher-kva.example', port: undefined });
+    expect(parseHost('axn--a.example').hostname).toBe('axn--a.example');
+    expect(parseHost('[::1]:1').hostname).toBe('[::1]');
   });
 
   it('holds DNS labels to 1..63 letters, digits and inner hyphens, and names to 253 characters', () => {
