@@ -19,12 +19,13 @@
  * JSON array of strings in the map's order, as Cognito does; a user without groups gets no
  * `cognito:groups` claim at all (Cognito leaves it out rather than sending `[]`).
  */
-import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JSONWebKeySet } from 'jose';
 import { BodyTooLargeError, readBody, sendJson } from './http-io.js';
 import { GroupDirectory, type UserGroups } from './user-groups.js';
 import { canonicalUsername, COGNITO_NAME_PATTERN } from './usernames.js';
+import { isRecord, openSealedToken, sealingKey, sealToken } from './sealed-token.js';
 
 /** The password every local user signs in with. */
 export const LOCAL_PASSWORD = 'local-dev';
@@ -43,7 +44,7 @@ const REFRESH_FLOWS = ['REFRESH_TOKEN_AUTH', 'REFRESH_TOKEN'];
 /** Cognito's default refresh token validity: 30 days. */
 const REFRESH_TOKEN_TTL_SECONDS = 30 * 24 * 60 * 60;
 /** The refresh tokens' MAC key: fixed, so tokens survive a restart (see the module comment). */
-const REFRESH_KEY = createHash('sha256').update('aws-signv4-mqtt local user pool refresh tokens').digest();
+const REFRESH_KEY = sealingKey('aws-signv4-mqtt local user pool refresh tokens');
 
 /** Options of {@link LocalUserPool.create}. */
 export interface LocalUserPoolOptions {
@@ -113,10 +114,6 @@ export function subForUsername(username: string): string {
   digest[8] = ((digest[8] ?? 0) & 0x3f) | 0x80;
   const hex = digest.subarray(0, 16).toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The user pool. Create it with {@link LocalUserPool.create} (key generation is asynchronous). */
@@ -207,27 +204,16 @@ export class LocalUserPool {
     return this.#issue(username, true);
   }
 
-  /** A refresh token for `username`: `<base64url JSON {u, exp, c}>.<base64url HMAC-SHA256>`. */
+  /** A refresh token for `username`: a sealed `{u, c, exp}` (`sealed-token.ts`). */
   #refreshToken(username: string, iat: number): string {
-    const payload = Buffer.from(JSON.stringify({ u: username, c: this.clientId, exp: iat + REFRESH_TOKEN_TTL_SECONDS })).toString('base64url');
-    return `${payload}.${createHmac('sha256', REFRESH_KEY).update(payload).digest('base64url')}`;
+    return sealToken(REFRESH_KEY, { u: username, c: this.clientId, exp: iat + REFRESH_TOKEN_TTL_SECONDS });
   }
 
   /** @throws CognitoError NotAuthorizedException, as Cognito, for a forged, foreign or expired token */
   #usernameFromRefreshToken(token: string): string {
     const invalid = new CognitoError('NotAuthorizedException', 'Invalid Refresh Token');
-    const [payload = '', mac = '', ...rest] = token.split('.');
-    if (rest.length > 0) throw invalid;
-    const expected = createHmac('sha256', REFRESH_KEY).update(payload).digest();
-    const given = Buffer.from(mac, 'base64url');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid;
-    let claims: unknown;
-    try {
-      claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-    } catch {
-      throw invalid;
-    }
-    if (!isRecord(claims) || typeof claims['u'] !== 'string' || claims['c'] !== this.clientId || typeof claims['exp'] !== 'number') throw invalid;
+    const claims = openSealedToken(REFRESH_KEY, token);
+    if (claims === undefined || typeof claims['u'] !== 'string' || claims['c'] !== this.clientId || typeof claims['exp'] !== 'number') throw invalid;
     if (claims['exp'] <= this.#now().getTime() / 1000) throw new CognitoError('NotAuthorizedException', 'Refresh Token has expired');
     return claims['u'];
   }

@@ -30,7 +30,7 @@
  * does publish, and so show that the JWT authorizer refuses it for its algorithm alone, as API
  * Gateway (RSA only) does.
  */
-import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { calculateJwkThumbprint, exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JSONWebKeySet, type JWK } from 'jose';
 import { describeValue } from '../lambda/signing/errors.js';
@@ -38,6 +38,7 @@ import { LOCAL_PASSWORD } from './cognito.js';
 import { BodyTooLargeError, pathOf, readBody, sendJson } from './http-io.js';
 import { GroupDirectory, type UserGroups } from './user-groups.js';
 import { canonicalUsername, COGNITO_NAME_PATTERN } from './usernames.js';
+import { isRecord, openSealedToken, sealingKey, sealToken } from './sealed-token.js';
 
 /** The issuer's path under the local stack's origin: with a trailing slash, as Auth0's. */
 export const OIDC_ISSUER_PATH = '/oidc/';
@@ -57,7 +58,7 @@ const MAX_SCOPE_LENGTH = 1024;
 /** Auth0's default refresh token lifetime without rotation: 30 days, as the Cognito stand-in's. */
 const REFRESH_TOKEN_TTL_SECONDS = 30 * 24 * 60 * 60;
 /** The refresh tokens' MAC key: fixed, so tokens survive a restart (see the module comment). */
-const REFRESH_KEY = createHash('sha256').update('aws-signv4-mqtt local OIDC issuer refresh tokens').digest();
+const REFRESH_KEY = sealingKey('aws-signv4-mqtt local OIDC issuer refresh tokens');
 
 /** Options of {@link LocalOidcIssuer.create}. */
 export interface LocalOidcIssuerOptions {
@@ -165,10 +166,6 @@ function isIssuerUrl(value: unknown): boolean {
   } catch {
     return false;
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**
@@ -398,27 +395,16 @@ export class LocalOidcIssuer {
     };
   }
 
-  /** `<base64url JSON {u, s, c, i, exp}>.<base64url HMAC-SHA256>`. */
+  /** A sealed `{u, s, c, i, exp}` (`sealed-token.ts`). */
   #refreshToken(username: string, scope: string, iat: number): string {
-    const payload = Buffer.from(JSON.stringify({ u: username, s: scope, c: this.clientId, i: this.issuer, exp: iat + REFRESH_TOKEN_TTL_SECONDS })).toString('base64url');
-    return `${payload}.${createHmac('sha256', REFRESH_KEY).update(payload).digest('base64url')}`;
+    return sealToken(REFRESH_KEY, { u: username, s: scope, c: this.clientId, i: this.issuer, exp: iat + REFRESH_TOKEN_TTL_SECONDS });
   }
 
   /** @throws OidcTokenError `invalid_grant` for a forged, foreign or expired refresh token */
   #fromRefreshToken(token: string): { username: string; scope: string } {
     const invalid = new OidcTokenError('invalid_grant', 'Unknown or invalid refresh token.');
-    const [payload = '', mac = '', ...rest] = token.split('.');
-    if (rest.length > 0) throw invalid;
-    const expected = createHmac('sha256', REFRESH_KEY).update(payload).digest();
-    const given = Buffer.from(mac, 'base64url');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid;
-    let claims: unknown;
-    try {
-      claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-    } catch {
-      throw invalid;
-    }
-    if (!isRecord(claims) || typeof claims['u'] !== 'string' || typeof claims['s'] !== 'string' || claims['c'] !== this.clientId || claims['i'] !== this.issuer || typeof claims['exp'] !== 'number') {
+    const claims = openSealedToken(REFRESH_KEY, token);
+    if (claims === undefined || typeof claims['u'] !== 'string' || typeof claims['s'] !== 'string' || claims['c'] !== this.clientId || claims['i'] !== this.issuer || typeof claims['exp'] !== 'number') {
       throw invalid;
     }
     if (claims['exp'] <= this.#now().getTime() / 1000) throw new OidcTokenError('invalid_grant', 'The refresh token has expired.');
