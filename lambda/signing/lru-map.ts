@@ -79,9 +79,9 @@ export class LruMap<K, V> {
     this.#newest = entry;
   }
 
+  // Called only when the map holds more entries than its bound (at least 2): #oldest is set.
   #dropOldest(): void {
-    const oldest = this.#oldest;
-    if (oldest === undefined) return;
+    const oldest = this.#oldest as Entry<K, V>;
     this.#oldest = oldest.newer;
     if (oldest.newer === undefined) this.#newest = undefined;
     else oldest.newer.older = undefined;
